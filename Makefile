@@ -1,0 +1,54 @@
+# The README's two commands: `make run` and `make test`. Every step is idempotent and re-runs
+# only when its inputs change (stamp files inside .venv/ and node_modules/).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test setup deps node migrate test-sqlite test-postgres bench lock clean
+
+run: setup
+	$(PY) scripts/run.py
+
+test: deps node
+	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-postgres
+
+# The suite again on PostgreSQL (browser tests excluded: they exercise pages, not the database).
+test-postgres: deps
+	@if $(PY) scripts/pg_ready.py "$(PG_TEST_URL)"; then \
+		DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -m "not browser" tests/api tests/integration; \
+	else echo "PostgreSQL at $(PG_TEST_URL) is not reachable: skipping the PostgreSQL pass"; fi
+
+setup: deps node migrate
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+deps: $(VENV)/.deps-stamp
+$(VENV)/.deps-stamp: requirements.lock | $(PY)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.lock
+	touch $@
+
+node: node_modules/.node-stamp
+node_modules/.node-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+migrate: deps
+	$(PY) manage.py migrate --noinput
+
+bench: deps
+	$(PY) bench/bench_summary.py
+	$(PY) bench/bench_engine.py
+
+# Re-pin requirements.lock from a fresh resolve of pyproject.toml.
+lock:
+	rm -rf /tmp/layerlab-lock && $(PYTHON) -m venv /tmp/layerlab-lock
+	/tmp/layerlab-lock/bin/pip install --quiet ".[test]"
+	/tmp/layerlab-lock/bin/pip freeze --exclude layerlab | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' > requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules var

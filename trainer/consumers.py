@@ -1,0 +1,82 @@
+"""ws/runs/<id>/: replay what is stored (after ?after=SEQ), then live messages, with no gap and no
+duplicate; close after the final status. Another user's run closes with code 4404."""
+import asyncio
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from .models import Run
+from .stream import check_lost, group_name, messages_after
+
+FINAL = set(Run.FINAL)
+
+
+@database_sync_to_async
+def owned_run(user, run_id: int):
+    if not user or not user.is_authenticated:
+        return None
+    return Run.objects.filter(pk=run_id, owner=user).first()
+
+
+@database_sync_to_async
+def stored_after(run_id: int, after: int) -> list[dict]:
+    return messages_after(run_id, after)
+
+
+@database_sync_to_async
+def lost(run_id: int) -> bool:
+    run = Run.objects.filter(pk=run_id).first()
+    return run is not None and check_lost(run)
+
+
+class RunConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
+        self.last_seq, self.closed, self.watch = 0, False, None
+        run = await owned_run(self.scope.get("user"), self.run_id)
+        await self.accept()
+        if run is None:
+            await self.close(code=4401 if not self.scope["user"].is_authenticated else 4404)
+            return
+        # Join first, then replay: whatever arrives during the replay waits in the channel and
+        # is skipped by seq if the replay already had it.
+        await self.channel_layer.group_add(group_name(self.run_id), self.channel_name)
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        try:
+            self.last_seq = max(0, int(query.get("after", ["0"])[-1]))
+        except ValueError:
+            self.last_seq = 0
+        for message in await stored_after(self.run_id, self.last_seq):
+            await self.deliver(message)
+        if not self.closed:
+            self.watch = asyncio.ensure_future(self.watch_worker())
+
+    async def watch_worker(self):
+        # A killed worker sends nothing more: notice it here, so a watcher is never left hanging.
+        while not self.closed:
+            await asyncio.sleep(settings.LAYERLAB_HEARTBEAT_INTERVAL)
+            await lost(self.run_id)
+
+    async def disconnect(self, code):
+        self.closed = True
+        if self.watch:
+            self.watch.cancel()
+        await self.channel_layer.group_discard(group_name(self.run_id), self.channel_name)
+
+    async def run_message(self, event):
+        message = event["message"]
+        if message["seq"] > self.last_seq + 1:
+            for missed in await stored_after(self.run_id, self.last_seq):  # a send was lost: fill from the store
+                await self.deliver(missed)
+        await self.deliver(message)
+
+    async def deliver(self, message: dict):
+        if self.closed or message["seq"] <= self.last_seq:
+            return
+        await self.send_json(message)
+        self.last_seq = message["seq"]
+        if message.get("type") == "status" and message.get("status") in FINAL:
+            self.closed = True
+            await self.close()

@@ -1,0 +1,83 @@
+"""A training job, ready to run: the compiled design, the data and the checked settings.
+
+Pure core (no Django): the Celery task and `manage.py train` both build one and call `train`.
+"""
+from dataclasses import dataclass, field, fields
+
+import torch
+
+from builder.compile import compile_graph
+from builder.document import Limits, check_document, ends_in_softmax
+from builder.summary import summarize
+
+from .data import Arrays
+from .engine import TrainConfig, check_input_matches, train
+
+SOFTMAX_NOTE = ("Your design ends in Softmax, so its outputs are already probabilities. LayerLab "
+                "trained it with log + negative log-likelihood, which equals cross-entropy on the "
+                "logits, instead of applying softmax a second time.")
+
+
+class JobError(ValueError):
+    """A run that cannot start, with every problem listed for the user."""
+
+    def __init__(self, problems: list[dict]):
+        super().__init__("; ".join(p["message"] for p in problems))
+        self.problems = problems
+
+
+def config_from(options: dict) -> TrainConfig:
+    known = {f.name for f in fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in options.items() if k in known})
+
+
+def resolve_device(name: str) -> str:
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
+
+
+@dataclass
+class Job:
+    model: torch.nn.Module
+    arrays: Arrays
+    config: TrainConfig
+    device: str
+    notes: list[str] = field(default_factory=list)
+
+    def train(self, on_event=None, should_stop=None) -> dict:
+        result = train(self.model, self.arrays, self.config, on_event=on_event, should_stop=should_stop)
+        out = result.as_dict()
+        out["notes"] = list(dict.fromkeys(self.notes + list(out.get("notes") or [])))
+        return out
+
+
+def check_job(document, arrays: Arrays, options: dict, limits: Limits) -> tuple[TrainConfig, list[str]]:
+    """The settings and notes for a run, or JobError naming every problem."""
+    summary = summarize(document, limits)
+    if not summary["valid"]:
+        raise JobError([dict(e, fix=None) for e in summary["errors"]])
+    config = config_from(options)
+    problems = [{"node": None, "param": None, "message": m, "fix": None} for m in config.check()]
+    output_shape = summary["output_shape"]
+    problems += check_input_matches(summary["input_shapes"], input_dtypes(document, summary),
+                                    arrays, config.loss, output_shape=output_shape)
+    if problems:
+        raise JobError(problems)
+    notes = []
+    graph = check_document(document, limits)
+    if config.loss == "cross_entropy" and ends_in_softmax(graph):
+        config.output_is_probability = True
+        notes.append(SOFTMAX_NOTE)
+    return config, notes
+
+
+def input_dtypes(document, summary) -> dict:
+    return {nid: summary["nodes"][nid].get("dtype", "float32") for nid in summary["input_shapes"]}
+
+
+def build_job(document, arrays: Arrays, options: dict, limits: Limits = Limits()) -> Job:
+    config, notes = check_job(document, arrays, options, limits)
+    torch.manual_seed(config.seed)  # the initial weights are part of what the seed reproduces
+    model = compile_graph(document, limits)
+    return Job(model=model, arrays=arrays, config=config, device=resolve_device(config.device), notes=notes)

@@ -1,0 +1,197 @@
+"""LayerLab settings, all from the environment, with defaults that serve a laptop.
+
+SQLite and an embedded Redis-compatible server unless DATABASE_URL / REDIS_URL say otherwise.
+A bad value stops the start with ImproperlyConfigured naming the variable.
+"""
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name: str, default: str) -> bool:
+    value = os.environ.get(name, default).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean; use true or false")
+
+
+def envint(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def database_from_url(url: str) -> dict:
+    """Parse sqlite:///path or postgres[ql]://user:pass@host:port/name."""
+    parts = urlparse(url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path[1:] if parts.path.startswith("//") else parts.path.lstrip("/"))
+        name = path if os.path.isabs(path) else str(BASE_DIR / (path or "var/db.sqlite3"))
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
+    if parts.scheme in ("postgres", "postgresql"):
+        if not parts.path.strip("/"):
+            raise ImproperlyConfigured(f"DATABASE_URL={url!r} names no database")
+        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.strip("/")),
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "OPTIONS": options,
+        }
+    raise ImproperlyConfigured(
+        f"DATABASE_URL={url!r}: use sqlite:///path or postgresql://user:pass@host:port/name"
+    )
+
+
+DEBUG = envbool("DEBUG", "false")
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and os.environ.get("LAYERLAB_REQUIRE_SECRET_KEY"):
+        raise ImproperlyConfigured("SECRET_KEY must be set in production")
+    SECRET_KEY = "layerlab-insecure-local-key-set-SECRET_KEY-in-production"
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+DATA_DIR = Path(os.environ.get("LAYERLAB_DATA_DIR", BASE_DIR / "var"))
+DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"))}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# REDIS_URL is required by the processes that talk to Redis; scripts/run.py sets it to the
+# embedded server when the user gives none. Tests fall back to the in-memory channel layer.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and urlparse(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+    raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r}: use redis://host:port/db or unix:///path")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "channels",
+    "builder",
+    "trainer",
+    "webapp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "webapp.urls"
+ASGI_APPLICATION = "webapp.asgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+def _plotly_js_dir() -> str:
+    # plotly.js is served from the plotly Python package's own copy (nothing vendored).
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    return str(Path(spec.submodule_search_locations[0]) / "package_data") if spec else str(BASE_DIR / "static")
+
+
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", BASE_DIR / "node_modules"), ("plotly", _plotly_js_dir())]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+MEDIA_ROOT = DATA_DIR / "media"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "webapp.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LayerLab API",
+    "DESCRIPTION": "Design, train and download neural networks. See shared/spec/api.md.",
+    "VERSION": "1",
+}
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ROUTES = {"trainer.tasks.*": {"queue": "training"}}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("LAYERLAB_VISIBILITY_TIMEOUT", 86400, 60)}
+
+# Limits on what users may send.
+LAYERLAB_MAX_NODES = envint("LAYERLAB_MAX_NODES", 500, 1)
+LAYERLAB_MAX_PARAMS = envint("LAYERLAB_MAX_PARAMS", 50_000_000, 1)
+LAYERLAB_MAX_UPLOAD_MB = envint("LAYERLAB_MAX_UPLOAD_MB", 100, 1)
+LAYERLAB_MAX_EPOCHS = envint("LAYERLAB_MAX_EPOCHS", 500, 1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+# A running run whose worker sends no heartbeat for this long is failed as "worker lost".
+LAYERLAB_HEARTBEAT_TIMEOUT = envint("LAYERLAB_HEARTBEAT_TIMEOUT", 60, 2)
+LAYERLAB_HEARTBEAT_INTERVAL = max(1, LAYERLAB_HEARTBEAT_TIMEOUT // 6)

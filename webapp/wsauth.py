@@ -1,0 +1,30 @@
+"""Websocket authentication: the session cookie as the pages use, or ?token=T as scripts do."""
+from urllib.parse import parse_qs
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
+
+
+@database_sync_to_async
+def user_for_token(key: str):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.select_related("user").filter(key=key).first()
+    return token.user if token and token.user.is_active else AnonymousUser()
+
+
+class _TokenMiddleware:
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        token = parse_qs(scope.get("query_string", b"").decode()).get("token")
+        if token:
+            scope = dict(scope, user=await user_for_token(token[-1]))
+        return await self.inner(scope, receive, send)
+
+
+def TokenOrSessionAuthMiddleware(inner):
+    # The session stack runs first; a token, when given, takes precedence.
+    return AuthMiddlewareStack(_TokenMiddleware(inner))
