@@ -8,7 +8,7 @@ from .uploads import content_hash, load_arrays
 
 
 def cache_dir():
-    return settings.DATA_DIR / "datasets-cache"
+    return settings.LAYERLAB_DATASET_CACHE
 
 
 def describe(key, name: str, arrays_or_row) -> dict:

@@ -148,6 +148,8 @@ def _plotly_js_dir() -> str:
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", BASE_DIR / "node_modules"), ("plotly", _plotly_js_dir())]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 MEDIA_ROOT = DATA_DIR / "media"
+# Built-in datasets are generated once and cached here (shared by web and workers).
+LAYERLAB_DATASET_CACHE = Path(os.environ.get("LAYERLAB_DATASET_CACHE", DATA_DIR / "datasets-cache"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,0 +1,169 @@
+"""Runs against a real Redis, a real Celery worker process and a real Daphne, watched through a
+real websocket client."""
+import io
+import json
+import time
+
+import numpy as np
+import pytest
+import torch
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from tests.api.conftest import DIGITS_MLP
+from tests.live import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def alice(live_app):
+    _, _, token = live_app.signup()
+    return live_app.api(token), token
+
+
+def start_run(live_app, api, **fields) -> dict:
+    body = {"graph": DIGITS_MLP, "dataset": "digits", "epochs": 3, "batch_size": 32}
+    body.update(fields)
+    r = api.post(f"{live_app.url}/api/runs/", json=body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def watch(live_app, token: str, run_id: int, after: int = 0, limit: int | None = None, timeout: float = 120) -> list[dict]:
+    """Messages from the websocket until the server closes it (or `limit` messages)."""
+    got = []
+    with connect(f"{live_app.ws_url}/ws/runs/{run_id}/?token={token}&after={after}", open_timeout=10) as ws:
+        deadline = time.monotonic() + timeout
+        try:
+            while limit is None or len(got) < limit:
+                got.append(json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic()))))
+        except ConnectionClosed:
+            pass
+    return got
+
+
+def wait_status(live_app, api, run_id: int, statuses: set, timeout: float = 120) -> dict:
+    return wait_for(lambda: (r := api.get(f"{live_app.url}/api/runs/{run_id}/").json())["status"] in statuses and r,
+                    f"run {run_id} to reach {statuses}", timeout=timeout, interval=0.2)
+
+
+def test_it_trains_from_request_to_final_status_with_every_message_in_order(live_app, alice):
+    api, token = alice
+    run = start_run(live_app, api)
+    messages = watch(live_app, token, run["id"])
+    assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
+    assert messages[0]["type"] == "status" and messages[0]["status"] == "running"
+    final = messages[-1]
+    assert final["type"] == "status" and final["status"] == "succeeded"
+    assert final["result"]["test_accuracy"] > 0.5
+    metrics = [m for m in messages if m["type"] == "metric"]
+    assert {m["split"] for m in metrics} == {"train", "val"}
+    assert [m["epoch"] for m in metrics if m["split"] == "val"] == [1, 2, 3]
+    assert api.get(f"{live_app.url}/api/runs/{run['id']}/metrics/").json() == messages
+    detail = api.get(f"{live_app.url}/api/runs/{run['id']}/").json()
+    assert detail["status"] == "succeeded" and detail["result"]["confusion_matrix"]
+    assert detail["started"] and detail["finished"] and detail["device"] == "cpu"
+
+
+def test_it_replays_and_reconnects_without_gaps_or_duplicates(live_app, alice):
+    api, token = alice
+    run = start_run(live_app, api, epochs=8)
+    first = watch(live_app, token, run["id"], limit=4)
+    second = watch(live_app, token, run["id"], after=first[-1]["seq"], limit=6)
+    rest = watch(live_app, token, run["id"], after=second[-1]["seq"])
+    seqs = [m["seq"] for m in first + second + rest]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert rest[-1]["status"] == "succeeded"
+    # After the end, a new watcher gets the whole stream again and is closed.
+    assert watch(live_app, token, run["id"]) == first + second + rest
+
+
+def test_it_stops_a_running_run_and_keeps_its_weights(live_app, alice):
+    api, token = alice
+    run = start_run(live_app, api, epochs=400)
+    wait_for(lambda: any(m.get("split") == "val" for m in api.get(f"{live_app.url}/api/runs/{run['id']}/metrics/").json()),
+             "a first epoch", timeout=60)
+    assert api.post(f"{live_app.url}/api/runs/{run['id']}/stop/").json()["status"] in ("running", "cancelled")
+    messages = watch(live_app, token, run["id"])
+    assert messages[-1]["status"] == "cancelled"
+    assert max(m.get("epoch", 0) for m in messages) < 400
+    weights = api.get(f"{live_app.url}/api/runs/{run['id']}/weights/?format=pt")
+    assert weights.status_code == 200
+    assert set(torch.load(io.BytesIO(weights.content), weights_only=True)) == {"hidden.weight", "hidden.bias", "logits.weight", "logits.bias"}
+
+
+def test_it_reports_the_queue_position_of_a_waiting_run(live_app, alice):
+    api, _ = alice
+    busy = start_run(live_app, api, epochs=400)
+    wait_status(live_app, api, busy["id"], {"running"})
+    waiting = start_run(live_app, api)
+    assert waiting["status"] == "queued" and waiting["queue_position"] == 1
+    api.post(f"{live_app.url}/api/runs/{waiting['id']}/stop/")
+    api.post(f"{live_app.url}/api/runs/{busy['id']}/stop/")
+    assert wait_status(live_app, api, busy["id"], {"cancelled"})["status"] == "cancelled"
+    assert api.get(f"{live_app.url}/api/runs/{waiting['id']}/").json()["status"] == "cancelled"
+
+
+def test_it_fails_a_run_whose_worker_was_killed_and_keeps_its_points(live_app, alice):
+    api, token = alice
+    run = start_run(live_app, api, epochs=400)
+    wait_for(lambda: any(m.get("split") == "val" for m in api.get(f"{live_app.url}/api/runs/{run['id']}/metrics/").json()),
+             "a first epoch", timeout=60)
+    live_app.kill_worker()
+    try:
+        messages = watch(live_app, token, run["id"], timeout=60)  # the watcher notices the lost worker
+        assert messages[-1]["status"] == "failed"
+        assert "worker was lost" in messages[-1]["result"]["error"]
+        assert sum(m["type"] == "metric" for m in messages) > 1
+        detail = api.get(f"{live_app.url}/api/runs/{run['id']}/").json()
+        assert detail["status"] == "failed" and detail["has_weights"]
+        assert api.get(f"{live_app.url}/api/runs/{run['id']}/weights/?format=safetensors").status_code == 200
+    finally:
+        live_app.start_worker()
+    after = start_run(live_app, api, epochs=1)  # the new worker takes new runs
+    assert wait_status(live_app, api, after["id"], {"succeeded", "failed"})["status"] == "succeeded"
+
+
+def test_it_downloads_weights_and_code_that_agree(live_app, alice):
+    api, _ = alice
+    run = start_run(live_app, api, epochs=2)
+    wait_status(live_app, api, run["id"], {"succeeded"})
+    get = lambda fmt: api.get(f"{live_app.url}/api/runs/{run['id']}/weights/?format={fmt}").content  # noqa: E731
+    state = torch.load(io.BytesIO(get("pt")), weights_only=True)
+    from safetensors.torch import load as load_safetensors
+
+    assert all(torch.equal(state[k], v) for k, v in load_safetensors(get("safetensors")).items())
+    namespace: dict = {}
+    exec(api.get(f"{live_app.url}/api/runs/{run['id']}/code/").text, namespace)
+    module_cls = next(v for v in namespace.values() if isinstance(v, type) and issubclass(v, torch.nn.Module) and v is not torch.nn.Module)
+    model = module_cls()
+    model.load_state_dict(state)
+    model.eval()
+    x = torch.rand(5, 1, 8, 8)
+    expected = model(x).detach()
+    scripted = torch.jit.load(io.BytesIO(get("torchscript")))
+    assert torch.allclose(scripted(x), expected, atol=1e-5)
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(get("onnx"))
+    (onnx_out,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    assert np.allclose(onnx_out, expected.numpy(), atol=1e-4)
+
+
+def test_it_keeps_one_user_out_of_anothers_runs(live_app, alice):
+    api, _ = alice
+    run = start_run(live_app, api, epochs=1)
+    _, _, bob_token = live_app.signup()
+    bob = live_app.api(bob_token)
+    for path in ("", "metrics/", "weights/?format=pt", "code/"):
+        assert bob.get(f"{live_app.url}/api/runs/{run['id']}/{path}").status_code == 404, path
+    assert bob.post(f"{live_app.url}/api/runs/{run['id']}/stop/").status_code == 404
+    with connect(f"{live_app.ws_url}/ws/runs/{run['id']}/?token={bob_token}") as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 4404
+    with connect(f"{live_app.ws_url}/ws/runs/{run['id']}/") as ws:  # no credentials at all
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 4401

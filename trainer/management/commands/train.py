@@ -1,0 +1,88 @@
+"""manage.py train FILE --dataset NAME [...] [--json]: train in this process with the same engine."""
+import json
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from builder.api import limits
+from builder.management.commands.graph import read_document
+
+
+class Command(BaseCommand):
+    help = "Train a design on a dataset in this process; --json prints one JSON result line at the end."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="a layerlab.graph/1 document, or - for standard input")
+        parser.add_argument("--dataset", required=True, help="a built-in (digits, digits-rows, mnist1d, mnist1d-seq) or an uploaded dataset's id")
+        parser.add_argument("--user", help="owner of an uploaded dataset (username)")
+        parser.add_argument("--epochs", type=int, default=10)
+        parser.add_argument("--batch-size", type=int, default=64)
+        parser.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw"])
+        parser.add_argument("--lr", type=float, default=0.001)
+        parser.add_argument("--weight-decay", type=float, default=0.0)
+        parser.add_argument("--momentum", type=float, default=0.9)
+        parser.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse"])
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--val-fraction", type=float, default=0.1)
+        parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+        parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+        parser.add_argument("--save", help="write the trained state_dict to this .pt file")
+
+    def handle(self, *args, **o):
+        from django.contrib.auth import get_user_model
+        from django.http import Http404
+
+        from trainer.datasets import resolve
+        from trainer.job import JobError, build_job
+
+        document = read_document(o["file"])
+        user = get_user_model().objects.filter(username=o["user"]).first() if o["user"] else None
+        try:
+            arrays, _ = resolve(o["dataset"], user)
+        except Http404 as exc:
+            raise CommandError(str(exc)) from None
+        keys = ["epochs", "batch_size", "optimizer", "lr", "weight_decay", "momentum", "loss", "seed", "val_fraction", "device"]
+        try:
+            job = build_job(document, arrays, {k: o[k] for k in keys}, limits())
+        except JobError as exc:
+            for problem in exc.problems:
+                self.stderr.write(f"error: {problem.get('node') or 'run'}: {problem['message']}")
+            sys.exit(1)
+        for note in job.notes:
+            self.stderr.write(f"note: {note}")
+        started = time.perf_counter()
+        result = job.train(on_event=self.progress(o["json"]))
+        seconds = time.perf_counter() - started
+        if o["save"]:
+            import torch
+
+            torch.save(job.model.state_dict(), o["save"])
+        self.report(result, seconds, o["json"])
+
+    def progress(self, quiet_stdout: bool):
+        out = self.stderr if quiet_stdout else self.stdout
+
+        def show(event: dict) -> None:
+            if event.get("type") != "metric":
+                return
+            acc = event.get("accuracy")
+            acc_text = f"  acc {acc:.3f}" if acc is not None else ""
+            if event["split"] == "val":
+                out.write(f"epoch {event['epoch']}  val loss {event['loss']:.4f}{acc_text}")
+            else:
+                out.write(f"\repoch {event['epoch']}  step {event['step']}/{event.get('total_steps', '?')}"
+                          f"  loss {event['loss']:.4f}{acc_text}  {event.get('samples_per_s', 0):,.0f} samples/s", ending="")
+                out.flush()
+        return show
+
+    def report(self, result: dict, seconds: float, as_json: bool) -> None:
+        line = {"test_accuracy": result.get("test_accuracy"), "test_loss": result.get("test_loss"),
+                "epochs": result.get("epochs"), "seconds": round(seconds, 3),
+                "samples_per_s": result.get("samples_per_s"), "status": result.get("status"),
+                "device": result.get("device")}
+        if as_json:
+            self.stdout.write(json.dumps(line))
+        else:
+            self.stdout.write(f"\ndone: test accuracy {line['test_accuracy']}, test loss {line['test_loss']}, "
+                              f"{seconds:.1f} s on {line['device']}")
