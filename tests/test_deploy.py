@@ -1,0 +1,31 @@
+"""docker-compose.yml is a deployment docker-compose accepts: database, Redis, migrations, web, GPU workers."""
+import os
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from tests.live import ROOT
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is installed by .ci/run")
+def test_it_is_accepted_by_docker_compose():
+    result = subprocess.run(["docker-compose", "config"], cwd=ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, SECRET_KEY="x"), timeout=60)
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load(result.stdout)
+    services = config["services"]
+    assert {"db", "redis", "migrate", "web", "worker"} <= set(services)
+    gpu = services["worker"]["deploy"]["resources"]["reservations"]["devices"][0]
+    assert gpu["driver"] == "nvidia" and "gpu" in gpu["capabilities"]
+    assert "--concurrency" in services["worker"]["command"] and "1" in services["worker"]["command"]
+    assert "daphne" in services["web"]["command"]
+
+
+def test_it_refuses_to_deploy_without_a_secret_key():
+    if not shutil.which("docker-compose"):
+        pytest.skip("docker-compose is installed by .ci/run")
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    result = subprocess.run(["docker-compose", "config"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
