@@ -49,7 +49,34 @@ class Job:
         result = train(self.model, self.arrays, self.config, on_event=on_event, should_stop=should_stop)
         out = result.as_dict()
         out["notes"] = list(dict.fromkeys(self.notes + list(out.get("notes") or [])))
+        out["samples"] = self.samples()
         return out
+
+    def samples(self, count: int = 8, max_values: int = 4096) -> list[dict]:
+        """A few test samples with the trained model's predictions, for the run page."""
+        x, y = self.arrays.x_test[:count], self.arrays.y_test[:count]
+        if len(x) == 0:
+            return []
+        self.model.eval()
+        with torch.no_grad():
+            param = next(self.model.parameters(), None)
+            device = param.device if param is not None else torch.device("cpu")
+            out = self.model(torch.as_tensor(x).to(device))
+            out = out[0] if isinstance(out, tuple) else out
+        classes = self.arrays.classes
+        rows = []
+        for i in range(len(x)):
+            row = {"label": _py(y[i]), "prediction": out[i].argmax().item() if classes else out[i].tolist()}
+            if classes:
+                row["label_name"], row["prediction_name"] = classes[int(y[i])], classes[row["prediction"]]
+            if x[i].size <= max_values:
+                row["input"] = x[i].tolist()
+            rows.append(row)
+        return rows
+
+
+def _py(value):
+    return value.item() if hasattr(value, "item") else value
 
 
 def check_job(document, arrays: Arrays, options: dict, limits: Limits) -> tuple[TrainConfig, list[str]]:
