@@ -1,0 +1,86 @@
+// The Train dialog: pick a dataset (one-click fix when the Input does not match it, from
+// POST /api/runs/check/), set hyperparameters (the API's defaults), start and open the run page.
+import { api, ApiError, el } from "../util.js";
+
+const NUMBERS = ["epochs", "batch_size", "lr", "weight_decay", "momentum", "val_fraction", "seed"];
+
+export class TrainDialog {
+  constructor(dialog, { getDoc, applyFix, save }) {
+    Object.assign(this, { dialog, getDoc, applyFix, save });
+    this.form = dialog.querySelector("form");
+    this.select = dialog.querySelector("#t-dataset");
+    this.problems = dialog.querySelector("#t-problems");
+    this.datasets = null;
+    this.select.addEventListener("change", () => this.check());
+    dialog.querySelector("#t-cancel").addEventListener("click", () => dialog.close());
+    this.form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.start();
+    });
+  }
+
+  options() {
+    const data = new FormData(this.form);
+    const body = {};
+    for (const [key, value] of data.entries()) body[key] = NUMBERS.includes(key) ? Number(value) : value;
+    return body;
+  }
+
+  async open() {
+    if (!this.datasets) {
+      this.datasets = await api("/api/datasets/");
+      const inputShape = JSON.stringify(((this.getDoc().nodes.find((n) => n.type === "Input") || {}).params || {}).shape);
+      this.select.replaceChildren(...this.datasets.map((d) => el("option", {
+        value: d.id, selected: JSON.stringify(d.input_shape) === inputShape,
+      }, `${d.name} — [${d.input_shape.join(", ")}], ${d.num_classes ?? "?"} classes`)));
+    }
+    this.dialog.showModal();
+    await this.check();
+  }
+
+  body(graph) {
+    const options = this.options();
+    const dataset = this.datasets.find((d) => String(d.id) === options.dataset);
+    return { ...options, dataset: dataset ? dataset.id : options.dataset, graph };
+  }
+
+  async check() {
+    this.problems.replaceChildren(el("p", { class: "muted" }, "Checking…"));
+    try {
+      await api("/api/runs/check/", { method: "POST", body: this.body(this.getDoc()) });
+      this.problems.replaceChildren(el("p", { class: "ok-text" }, "✓ The design fits this dataset."));
+      return true;
+    } catch (e) {
+      this.showProblems(e);
+      return false;
+    }
+  }
+
+  showProblems(e) {
+    const problems = (e instanceof ApiError && e.body.problems) || [{ message: e.message }];
+    this.problems.replaceChildren(...problems.map((p) => el("div", { class: "problem error", role: "alert" },
+      el("span", { "aria-hidden": "true" }, "⚠ "), p.node ? el("b", {}, `${p.node}: `) : null, p.message, " ",
+      p.fix ? el("button", {
+        type: "button", class: "small fix",
+        onclick: async () => {
+          this.applyFix(p.node, p.fix);
+          await this.check();
+        },
+      }, `Fix: set ${Object.entries(p.fix).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")}`) : null)));
+  }
+
+  async start() {
+    const button = this.dialog.querySelector("#t-start");
+    button.disabled = true;
+    try {
+      if (!(await this.check())) return;
+      const saved = await this.save();
+      const run = await api("/api/runs/", { method: "POST", body: this.body(saved ? saved.id : this.getDoc()) });
+      location.href = `/runs/${run.id}/`;
+    } catch (e) {
+      this.showProblems(e);
+    } finally {
+      button.disabled = false;
+    }
+  }
+}

@@ -1,0 +1,173 @@
+// Run page: live curves from ws/runs/<id>/ (replay after ?after=SEQ, so a reconnect has no gap
+// and no duplicate), progress, queue position, stop, and the results once the run ends.
+import { $, api, drawSample, el, fmtDuration, fmtInt, fmtPct } from "./util.js";
+
+const root = $("#run");
+const runId = root.dataset.runId;
+const FINAL = ["succeeded", "failed", "cancelled"];
+let run = await api(`/api/runs/${runId}/`);
+let lastSeq = 0;
+let finished = false;
+let retry = 0;
+let pending = [];
+let points = 0;
+let firstTime = null;
+
+const layout = (title, y) => ({
+  title: { text: title, font: { size: 14 } }, margin: { l: 50, r: 10, t: 36, b: 40 },
+  xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: y } }, legend: { orientation: "h", y: -0.25 },
+});
+const trace = (name, dash, mode = "lines") => ({ x: [], y: [], name, mode, line: { dash, width: 2 }, marker: { size: 7 } });
+const config = { responsive: true, displaylogo: false };
+Plotly.newPlot("chart-loss", [trace("train loss", "solid"), trace("validation loss", "dot", "lines+markers")], layout("Loss", "loss"), config);
+Plotly.newPlot("chart-acc", [trace("train accuracy", "solid"), trace("validation accuracy", "dot", "lines+markers")], layout("Accuracy", "accuracy"), config);
+
+function epochOf(m) {
+  const epochs = run.config.epochs || 1;
+  return m.total_steps ? (m.step * epochs) / m.total_steps : m.epoch;
+}
+
+// Points are buffered and drawn once per frame: a replay of thousands of messages stays smooth.
+function flush() {
+  if (!pending.length) return;
+  const x = [[], []], loss = [[], []], acc = [[], []];
+  for (const m of pending) {
+    const i = m.split === "val" ? 1 : 0;
+    x[i].push(epochOf(m));
+    loss[i].push(m.loss);
+    acc[i].push(m.accuracy);
+  }
+  pending = [];
+  Plotly.extendTraces("chart-loss", { x, y: loss }, [0, 1]);
+  if (acc.some((a) => a.some((v) => v !== null && v !== undefined))) Plotly.extendTraces("chart-acc", { x, y: acc }, [0, 1]);
+}
+
+function onMetric(m) {
+  if (!pending.length) requestAnimationFrame(flush);
+  pending.push(m);
+  points += 1;
+  $("#points").textContent = fmtInt(points);
+  if (firstTime === null) firstTime = run.started ? Date.parse(run.started) / 1000 : m.time;
+  const done = m.total_steps ? m.step / m.total_steps : 0;
+  const bar = $("#progress");
+  bar.firstElementChild.style.width = `${(100 * done).toFixed(1)}%`;
+  bar.setAttribute("aria-valuenow", Math.round(100 * done));
+  $("#epoch").textContent = `${m.epoch} / ${run.config.epochs}`;
+  $("#step").textContent = `${fmtInt(m.step)} / ${fmtInt(m.total_steps)}`;
+  if (m.samples_per_s) $("#speed").textContent = `${fmtInt(Math.round(m.samples_per_s))} samples/s`;
+  const elapsed = m.time - firstTime;
+  if (!finished) $("#eta").textContent = done > 0 && elapsed > 0 ? fmtDuration((elapsed * (1 - done)) / done) : "—";
+  if (m.split === "val") $("#weights-links").hidden = false, $("#no-weights").hidden = true;
+}
+
+function setStatus(status) {
+  const badge = $("#status");
+  badge.textContent = status;
+  badge.className = `status status-${status}`;
+  root.dataset.status = status;
+  $("#stop").hidden = FINAL.includes(status);
+  $("#queue").hidden = status !== "queued";
+}
+
+async function onStatus(m) {
+  setStatus(m.status);
+  if (m.device) $("#device").textContent = m.device;
+  if (m.notes && m.notes.length) showNotes(m.notes);
+  if (FINAL.includes(m.status)) {
+    finished = true;
+    flush();
+    $("#eta").textContent = "—";
+    run = await api(`/api/runs/${runId}/`);
+    showResults();
+  }
+}
+
+function showNotes(notes) {
+  $("#notes").replaceChildren(...notes.map((n) => el("p", { class: "problem warning" }, "ⓘ Note: ", n)));
+}
+
+function showResults() {
+  const r = run.result || {};
+  $("#results").hidden = false;
+  $("#test-acc").textContent = fmtPct(r.test_accuracy);
+  $("#test-loss").textContent = r.test_loss === undefined || r.test_loss === null ? "—" : r.test_loss.toFixed(4);
+  if (r.error) Object.assign($("#run-error"), { hidden: false, textContent: `⚠ ${r.error}` });
+  if (r.notes && r.notes.length) showNotes(r.notes);
+  $("#weights-links").hidden = !run.has_weights;
+  $("#no-weights").hidden = run.has_weights;
+  if (!run.has_weights) $("#no-weights").textContent = "This run has no weights.";
+  const cm = r.confusion_matrix;
+  if (Array.isArray(cm) && cm.length) {
+    const labels = cm.map((_, i) => String(i));
+    Plotly.newPlot("confusion", [{
+      z: cm, x: labels, y: labels, type: "heatmap", colorscale: "Blues", hovertemplate: "true %{y}, predicted %{x}: %{z}<extra></extra>",
+    }], {
+      title: { text: "Confusion matrix (test)", font: { size: 14 } }, margin: { l: 60, r: 10, t: 36, b: 50 },
+      xaxis: { title: { text: "predicted" }, type: "category" }, yaxis: { title: { text: "true" }, type: "category", autorange: "reversed" },
+      annotations: cm.flatMap((row, i) => row.map((v, j) => ({ x: labels[j], y: labels[i], text: String(v), showarrow: false, font: { size: 10, color: v > Math.max(...cm.flat()) / 2 ? "#fff" : "#000" } }))),
+    }, config);
+  } else $("#confusion").hidden = true;
+  const samples = r.samples || [];
+  $("#samples").replaceChildren(...samples.map((s) => {
+    const right = String(s.label) === String(s.prediction);
+    const name = (v, n) => (n !== undefined ? n : Array.isArray(v) ? v.map((x) => x.toFixed(2)).join(", ") : v);
+    return el("li", {},
+      s.input ? drawSample(s.input) : null,
+      el("div", {}, `true: ${name(s.label, s.label_name)}`),
+      el("div", { class: right ? "right" : "wrong" }, `${right ? "✓" : "✗"} predicted: ${name(s.prediction, s.prediction_name)}`));
+  }));
+  if (!samples.length) $("#samples").replaceChildren(el("li", { class: "muted" }, "No samples for this run."));
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/runs/${runId}/?after=${lastSeq}`);
+  $("#conn").textContent = "connecting…";
+  socket.onopen = () => {
+    retry = 0;
+    $("#conn").textContent = "● live";
+  };
+  socket.onmessage = (event) => {
+    const m = JSON.parse(event.data);
+    if (m.seq <= lastSeq) return;
+    lastSeq = m.seq;
+    if (m.type === "metric") onMetric(m);
+    else if (m.type === "status") onStatus(m);
+  };
+  socket.onclose = (event) => {
+    if (finished || event.code === 4404 || event.code === 4401) {
+      $("#conn").textContent = finished ? "" : "⚠ not allowed to watch this run";
+      return;
+    }
+    retry += 1;
+    $("#conn").textContent = "reconnecting…";
+    setTimeout(connect, Math.min(10000, 500 * 2 ** Math.min(retry, 5)));
+  };
+  root.socket = socket; // lets a test drop the connection
+}
+
+async function pollQueue() {
+  if (root.dataset.status !== "queued") return;
+  const fresh = await api(`/api/runs/${runId}/`);
+  $("#queue-pos").textContent = fresh.queue_position ?? "—";
+  if (fresh.status === "queued") setTimeout(pollQueue, 2000);
+}
+
+$("#stop").addEventListener("click", async () => {
+  $("#stop").disabled = true;
+  try {
+    const fresh = await api(`/api/runs/${runId}/stop/`, { method: "POST" });
+    if (FINAL.includes(fresh.status)) await onStatus({ status: fresh.status });
+    else $("#stop").textContent = "Stopping…";
+  } catch (e) {
+    $("#conn").textContent = `⚠ ${e.message}`;
+    $("#stop").disabled = false;
+  }
+});
+
+const rows = { dataset: run.dataset_name, ...run.config, versions: Object.entries(run.versions || {}).map(([k, v]) => `${k} ${v}`).join(", ") };
+$("#config").replaceChildren(...Object.entries(rows).map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", {}, typeof v === "object" ? JSON.stringify(v) : String(v)))));
+setStatus(run.status);
+if (run.result && run.result.notes) showNotes(run.result.notes);
+pollQueue();
+connect();
