@@ -11,11 +11,7 @@ from builder.document import Limits, check_document, ends_in_softmax
 from builder.summary import summarize
 
 from .data import Arrays
-from .engine import TrainConfig, check_input_matches, train
-
-SOFTMAX_NOTE = ("Your design ends in Softmax, so its outputs are already probabilities. LayerLab "
-                "trained it with log + negative log-likelihood, which equals cross-entropy on the "
-                "logits, instead of applying softmax a second time.")
+from .engine import SOFTMAX_NOTE, TrainConfig, check_input_matches, train
 
 
 class JobError(ValueError):
