@@ -23,11 +23,18 @@ const undo = new History();
 
 const getDoc = () => canvas.toDocument({ name: nameInput.value.trim() || "untitled", outputs: state.outputs, extra: state.extra });
 
+// data-summarizing marks an edit whose summary has not come back yet (tests wait on it).
 async function summarize() {
+  root.dataset.summarizing = "1";
   const summary = await summarizer.run(getDoc());
+  if (summary) delete root.dataset.summarizing;
   if (summary && inspector.dfId) inspector.showErrors(summarizer.errorsFor(canvas.nodes.get(inspector.dfId).id));
 }
-const summarizeSoon = debounce(summarize, 250);
+const summarizeLater = debounce(summarize, 250);
+const summarizeSoon = () => {
+  root.dataset.summarizing = "1";
+  summarizeLater();
+};
 
 function markDirty(dirty) {
   $("#save").textContent = dirty ? "Save •" : "Save";
@@ -214,4 +221,5 @@ if (state.graphId) {
 } else {
   openDoc({ name: "untitled", nodes: [] });
 }
+window.layerlab = { canvas, getDoc }; // for the console and the browser tests
 root.dataset.ready = "1";

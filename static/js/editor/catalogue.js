@@ -33,15 +33,17 @@ function groupKey(block) {
 function normParam(name, spec) {
   spec = spec || {};
   const choices = spec.choices || spec.enum || spec.options || null;
+  const limit = (v) => (v === null || v === undefined ? undefined : v);
   return {
     name,
     type: String(spec.type || spec.kind || "any"),
     default: spec.default,
     hasDefault: "default" in spec && !spec.required,
     required: Boolean(spec.required) || !("default" in spec),
-    min: spec.min ?? spec.minimum ?? (spec.limits || {}).min,
-    max: spec.max ?? spec.maximum ?? (spec.limits || {}).max,
-    choices: Array.isArray(choices) ? choices : null,
+    min: limit(spec.min ?? spec.minimum ?? (spec.limits || {}).min),
+    max: limit(spec.max ?? spec.maximum ?? (spec.limits || {}).max),
+    maxExclusive: Boolean(spec.max_exclusive),
+    choices: Array.isArray(choices) && choices.length ? choices : null,
     nullable: Boolean(spec.nullable) || spec.default === null,
     help: spec.help || spec.description || "",
   };
@@ -49,7 +51,7 @@ function normParam(name, spec) {
 
 function arity(block) {
   const a = block.arity ?? block.inputs;
-  if (typeof a === "number") return { min: a, max: a };
+  if (typeof a === "number") return a >= 2 ? { min: a, max: null } : { min: a, max: a }; // 2: two or more
   if (a && typeof a === "object") return { min: a.min ?? 1, max: a.max ?? null };
   if (typeof a === "string") {
     if (/^(0|none)$/i.test(a)) return { min: 0, max: 0 };

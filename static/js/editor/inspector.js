@@ -89,7 +89,7 @@ export class Inspector {
     control.setAttribute("aria-describedby", `${id}-help ${id}-msg`);
     if (p.required) control.setAttribute("aria-required", "true");
     control.addEventListener("change", () => this.update(p, control));
-    const limits = [p.min !== undefined ? `≥ ${p.min}` : "", p.max !== undefined ? `≤ ${p.max}` : ""].filter(Boolean).join(", ");
+    const limits = [p.min !== undefined ? `≥ ${p.min}` : "", p.max !== undefined ? `${p.maxExclusive ? "<" : "≤"} ${p.max}` : ""].filter(Boolean).join(", ");
     const defaultText = p.required ? "required" : `default ${formatValue(p.default)}`;
     return el("p", { class: "param", "data-param": p.name },
       el("label", { for: id }, p.name, p.required ? el("span", { class: "req", title: "required" }, " *") : null),
