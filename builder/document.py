@@ -218,6 +218,7 @@ def check_wiring(nodes: list[Node], errors: list[GraphError]) -> None:
         cycle = find_cycle(nodes)
         if cycle:
             first = min(cycle, key=[n.id for n in nodes].index)
+            cycle = cycle[cycle.index(first):] + cycle[:cycle.index(first)]
             errors.append(GraphError(first, "inputs", f"{first}: {' → '.join(cycle + cycle[:1])} form a loop; "
                                                       "data must flow one way, so remove one of these connections"))
 

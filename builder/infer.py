@@ -63,8 +63,9 @@ def infer_graph(graph: Graph, limits: Limits = Limits()) -> tuple[dict[str, Node
         total += result.params
         if total > limits.max_params and not over:
             over = True
-            errors.append(GraphError(node.id, None, f"the design has {total:,} parameters by {node.id}, more than the limit of "
-                                                    f"{limits.max_params:,}; {node.id} alone has {result.params:,}: make it smaller"))
+            errors.append(GraphError(node.id, None, f"{node.id}: its {result.params:,} parameters bring the design to {total:,}, "
+                                                    f"over the limit of {limits.max_params:,}; use fewer units or channels, "
+                                                    "or shrink its input (e.g. pool before Flatten)"))
     return infos, errors
 
 
@@ -99,14 +100,15 @@ def run_on_meta(spec: BlockSpec, p: dict, shapes: tuple[Shape, ...], dtypes: tup
 def check_inputs(spec: BlockSpec, shapes: tuple[Shape, ...], dtypes: tuple[str, ...]) -> tuple[None, str] | None:
     shape, rank = shapes[0], len(shapes[0])
     if spec.ranks and rank not in spec.ranks:
-        need = " or ".join(str(r) for r in spec.ranks)
-        if rank < min(spec.ranks):
-            missing = [1] * (min(spec.ranks) - rank)
+        need = min(spec.ranks) if rank < min(spec.ranks) else max(spec.ranks)
+        if rank < need:
+            missing = [1] * (need - rank)
             example = list(shape) + missing if spec.layout.startswith("[T") else missing + list(shape)
-            hint = f"add a Reshape before it (e.g. to {example})"
         else:
-            hint = f"add a Flatten, or a Reshape to {spec.layout}, before it"
-        return None, f"{spec.type} needs a {spec.layout} input ({need} dims) but receives {fmt(shape)} ({rank} dims); {hint}"
+            example = list(shape[:need - 1]) + [math.prod(shape[need - 1:])]
+        tool = "Flatten" if need == 1 else "Reshape"
+        return None, (f"{spec.type} needs a {spec.layout} input but receives {fmt(shape)}, which has {rank} "
+                      f"dim{'s' if rank > 1 else ''}; add a {tool} before it (e.g. to {example})")
     if spec.takes == "float" and "int64" in dtypes:
         return None, (f"{spec.type} works on float values but receives int64 token ids; "
                       "put an Embedding first to turn each id into a vector")
