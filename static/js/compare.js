@@ -3,8 +3,8 @@ import { $, api, el, fmtInt, fmtPct } from "./util.js";
 
 const ids = ($("#compare").dataset.ids || "").split(",").map((s) => s.trim()).filter(Boolean);
 const layout = (title) => ({
-  title: { text: title, font: { size: 14 } }, margin: { l: 50, r: 10, t: 36, b: 40 },
-  xaxis: { title: { text: "epoch" } }, legend: { orientation: "h", y: -0.25 },
+  title: { text: title, font: { size: 14 } }, margin: { l: 50, r: 10, t: 36, b: 70 },
+  xaxis: { title: { text: "epoch" } }, legend: { orientation: "h", y: -0.35 },
 });
 const DASHES = ["solid", "dash", "dot", "dashdot", "longdash"];
 

@@ -59,7 +59,7 @@ canvas.addEventListener("select", (e) => {
 nameInput.addEventListener("change", () => commit());
 
 // Show a document on the canvas (opening, undo/redo, import); `fresh` starts a new history.
-function openDoc(doc, fresh = true) {
+function openDoc(doc, fresh = true, relayout = false) {
   const { format, name, nodes, outputs, ...extra } = doc;
   nameInput.value = name || "untitled";
   state.outputs = outputs || null;
@@ -67,7 +67,7 @@ function openDoc(doc, fresh = true) {
   const selectedId = canvas.selected && canvas.nodes.get(canvas.selected)?.id;
   const placed = canvas.load({ nodes: nodes || [] });
   if (fresh) {
-    if (!placed && (nodes || []).length) canvas.tidy();
+    if ((relayout || !placed) && (nodes || []).length) canvas.tidy();
     requestAnimationFrame(() => canvas.fit());
     undo.reset(JSON.stringify(getDoc()));
     markDirty(false);
@@ -175,7 +175,7 @@ starterSelect.addEventListener("change", () => {
   if (s && (!undo.canUndo || confirm(`Replace the canvas with “${s.name}”?`))) {
     state.graphId = null;
     history.replaceState(null, "", "/editor/");
-    openDoc(structuredClone(s.document));
+    openDoc(structuredClone(s.document), true, true);
   }
   starterSelect.value = "";
 });
@@ -214,7 +214,7 @@ if (state.graphId) {
   openDoc({ ...saved.document, name: saved.name });
 } else if (params.get("starter")) {
   const s = starters.find((t) => t.slug === params.get("starter"));
-  openDoc(s ? structuredClone(s.document) : { nodes: [] });
+  openDoc(s ? structuredClone(s.document) : { nodes: [] }, true, true);
 } else if (params.get("draft") && sessionStorage.getItem(DRAFT)) {
   openDoc(JSON.parse(sessionStorage.getItem(DRAFT)));
   markDirty(true);

@@ -14,8 +14,8 @@ let points = 0;
 let firstTime = null;
 
 const layout = (title, y) => ({
-  title: { text: title, font: { size: 14 } }, margin: { l: 50, r: 10, t: 36, b: 40 },
-  xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: y } }, legend: { orientation: "h", y: -0.25 },
+  title: { text: title, font: { size: 14 } }, margin: { l: 50, r: 10, t: 36, b: 70 },
+  xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: y } }, legend: { orientation: "h", y: -0.35 },
 });
 const trace = (name, dash, mode = "lines") => ({ x: [], y: [], name, mode, line: { dash, width: 2 }, marker: { size: 7 } });
 const config = { responsive: true, displaylogo: false };

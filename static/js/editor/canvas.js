@@ -14,6 +14,7 @@ export class Canvas extends EventTarget {
     this.selected = null;
     const df = new Drawflow(container);
     df.reroute = false;
+    df.zoom_min = 0.25;
     df.key = function key(e) { this.dispatch("keydown", e); }; // our own shortcuts handle Delete
     df.start();
     this.df = df;
@@ -251,10 +252,10 @@ export class Canvas extends EventTarget {
     const x1 = Math.max(...all.map((e) => e.offsetLeft + e.offsetWidth));
     const y1 = Math.max(...all.map((e) => e.offsetTop + e.offsetHeight));
     const W = this.container.clientWidth, H = this.container.clientHeight;
-    const z = Math.min(1, (W - 40) / (x1 - x0 + 1), (H - 40) / (y1 - y0 + 1));
+    const z = Math.max(df.zoom_min, Math.min(1, (W - 40) / (x1 - x0 + 1), (H - 40) / (y1 - y0 + 1)));
     // Drawflow scales around the precanvas centre: solve for the translation that centres the box.
     const cx = W / 2, cy = H / 2, bx = (x0 + x1) / 2, by = (y0 + y1) / 2;
-    this.zoomTo(Math.max(df.zoom_min, z), (cx - bx) * z, (cy - by) * z);
+    this.zoomTo(z, (cx - bx) * z, (cy - by) * z);
   }
 
   zoomTo(z, x, y) {
