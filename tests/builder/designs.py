@@ -50,7 +50,7 @@ EXAMPLES = {
     "AvgPool1d": [([([3, 16], F)], {"kernel_size": 3, "stride": 1, "padding": 1})],
     "MaxPool2d": [([([3, 8, 8], F)], {"kernel_size": 2}), ([([3, 7, 9], F)], {"kernel_size": [3, 2], "stride": [2, 1]})],
     "AvgPool2d": [([([3, 8, 8], F)], {"kernel_size": [2, 3], "padding": 1})],
-    "AdaptiveAvgPool1d": [([([3, 10], F)], {"output_size": 4})],
+    "AdaptiveAvgPool1d": [([([3, 10], F)], {"output_size": 5})],
     "AdaptiveAvgPool2d": [([([3, 10, 6], F)], {"output_size": [2, 3]}), ([([3, 5, 5], F)], {"output_size": 1})],
     "BatchNorm1d": [([([4], F)], {}), ([([4, 9], F)], {"eps": 1e-3, "momentum": 0.2})],
     "BatchNorm2d": [([([3, 5, 5], F)], {})],
