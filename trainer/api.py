@@ -13,6 +13,8 @@ from builder.api import limits
 from builder.export import export_pytorch
 from builder.models import Graph
 
+from webapp.errors import rejected
+
 from . import weights
 from .job import JobError, check_job
 from .models import Run
@@ -46,7 +48,7 @@ def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict]:
     try:
         config, notes = check_job(document, arrays, options, limits())
     except JobError as exc:
-        raise ValidationError({"detail": str(exc), "problems": exc.problems}) from None
+        raise rejected(str(exc), problems=exc.problems) from None
     return document, graph, dataset, options, {"notes": notes}
 
 

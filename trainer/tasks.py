@@ -8,9 +8,17 @@ from django.utils import timezone
 from . import weights
 from .models import Run
 from .stream import do_append, do_finish
-from .training import prepare
+from .datasets import resolve
+from .job import Job, build_job
 
 LOST_BEFORE = "The worker running this run was lost before it finished; its points so far are kept."
+
+
+def prepare(run: Run) -> Job:
+    from builder.api import limits
+
+    arrays, _ = resolve(run.dataset, run.owner)
+    return build_job(run.document, arrays, run.config, limits())
 
 
 class Heartbeat(threading.Thread):
