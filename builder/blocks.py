@@ -64,6 +64,7 @@ class BlockSpec:
     kwargs: Callable[[dict, list[Shape]], dict] | None = None  # its constructor arguments
     forward: Callable | None = None  # (mod, xs, p) -> tensor; mod is None when module is None
     check: Callable[[dict, list[Shape]], tuple[str | None, str] | None] | None = None  # what torch lets through
+    flops: bool = False  # does matrix products or convolutions, the only ops FlopCounterMode counts
 
     def build(self, p: dict, shapes: list[Shape], device: torch.device | str | None = None) -> nn.Module | None:
         if self.module is None:
@@ -256,20 +257,20 @@ BLOCKS: dict[str, BlockSpec] = {spec.type: spec for spec in [
         (Param("out_features", "int", help="size of each output", min=1, max=BIG),
          Param("bias", "bool", True, "learn an additive bias"),
          Param("activation", "choice", None, "activation applied to the output", choices=ACTIVATION_NAMES, nullable=True)),
-        module=nn.Linear, forward=affine(-1),
+        module=nn.Linear, forward=affine(-1), flops=True,
         kwargs=lambda p, s: dict(in_features=s[0][-1], out_features=p["out_features"], bias=p["bias"])),
     BlockSpec(
         "Conv1d", "convolution and pooling",
         "Applies a 1-D convolution over a signal of several channels.\n\nArgs:\n    out_channels: channels produced\n"
         '    kernel_size, stride, dilation: ints\n    padding: int or "same"\n    groups, bias, activation\n\n'
         "Shape:\n    - Input: [C, L]\n    - Output: [out_channels, L']",
-        conv_params(False), ranks=(2,), layout="[C, L]", module=nn.Conv1d, kwargs=conv_kwargs, forward=affine(1)),
+        conv_params(False), ranks=(2,), layout="[C, L]", module=nn.Conv1d, kwargs=conv_kwargs, forward=affine(1), flops=True),
     BlockSpec(
         "Conv2d", "convolution and pooling",
         "Applies a 2-D convolution over an image of several channels.\n\nArgs:\n    out_channels: channels produced\n"
         '    kernel_size, stride, dilation: int or [h, w]\n    padding: int, [h, w] or "same"\n    groups, bias, activation\n\n'
         "Shape:\n    - Input: [C, H, W]\n    - Output: [out_channels, H', W']",
-        conv_params(True), ranks=(3,), layout="[C, H, W]", module=nn.Conv2d, kwargs=conv_kwargs, forward=affine(1)),
+        conv_params(True), ranks=(3,), layout="[C, H, W]", module=nn.Conv2d, kwargs=conv_kwargs, forward=affine(1), flops=True),
     BlockSpec(
         "MaxPool1d", "convolution and pooling",
         "Takes the maximum over sliding windows.\n\nArgs:\n    kernel_size: window size\n    stride: step (null: kernel_size)\n"
@@ -364,21 +365,21 @@ BLOCKS: dict[str, BlockSpec] = {spec.type: spec for spec in [
         '    nonlinearity: "tanh" or "relu"\n    bidirectional: D = 2 when true\n    dropout: between layers\n'
         "    return_sequences: output every step, else the last layer's final state\n\n"
         "Shape:\n    - Input: [T, F]\n    - Output: [T, H·D] if return_sequences, else [H·D]",
-        recurrent_params(True), ranks=(2,), layout="[T, F]", module=nn.RNN, kwargs=recurrent_kwargs, forward=recurrent(False)),
+        recurrent_params(True), ranks=(2,), layout="[T, F]", module=nn.RNN, kwargs=recurrent_kwargs, forward=recurrent(False), flops=True),
     BlockSpec(
         "LSTM", "recurrent",
         "A long short-term memory network over a sequence (batch first).\n\nArgs:\n    hidden_size: H\n    num_layers: stacked layers\n"
         "    bidirectional: D = 2 when true\n    dropout: between layers\n"
         "    return_sequences: output every step, else the last layer's final hidden state\n\n"
         "Shape:\n    - Input: [T, F]\n    - Output: [T, H·D] if return_sequences, else [H·D]",
-        recurrent_params(False), ranks=(2,), layout="[T, F]", module=nn.LSTM, kwargs=recurrent_kwargs, forward=recurrent(True)),
+        recurrent_params(False), ranks=(2,), layout="[T, F]", module=nn.LSTM, kwargs=recurrent_kwargs, forward=recurrent(True), flops=True),
     BlockSpec(
         "GRU", "recurrent",
         "A gated recurrent unit network over a sequence (batch first).\n\nArgs:\n    hidden_size: H\n    num_layers: stacked layers\n"
         "    bidirectional: D = 2 when true\n    dropout: between layers\n"
         "    return_sequences: output every step, else the last layer's final hidden state\n\n"
         "Shape:\n    - Input: [T, F]\n    - Output: [T, H·D] if return_sequences, else [H·D]",
-        recurrent_params(False), ranks=(2,), layout="[T, F]", module=nn.GRU, kwargs=recurrent_kwargs, forward=recurrent(False)),
+        recurrent_params(False), ranks=(2,), layout="[T, F]", module=nn.GRU, kwargs=recurrent_kwargs, forward=recurrent(False), flops=True),
     activation_block("ReLU", torch.relu, "max(0, x)"),
     activation_block("ELU", F.elu, "x if x > 0 else exp(x) - 1"),
     activation_block("GELU", F.gelu, "x·Φ(x), Φ the standard normal CDF"),

@@ -2,6 +2,7 @@ import json
 
 import pytest
 import torch
+import torch.utils.flop_counter
 
 from builder.blocks import BLOCKS, GROUPS, catalogue
 from builder.compile import compile_graph
@@ -70,3 +71,12 @@ def test_it_compiles_every_block_to_the_inferred_shape_and_param_count(type_, in
     assert torch.isfinite(out.float()).all()
     if out.requires_grad:
         out.float().sum().backward()  # trainable end to end
+
+
+@pytest.mark.parametrize("type_,index", examples())
+def test_it_counts_flops_as_flop_counter_mode(type_, index):
+    doc, batch = example_design(type_, index)
+    model = compile_graph(doc).to("meta")  # the spec counts on the meta device (CPU runs fused LSTM kernels uncounted)
+    with torch.utils.flop_counter.FlopCounterMode(display=False) as counter:
+        model(*[x[:1].to("meta") for x in batch])  # one sample through the whole compiled graph
+    assert summarize(doc)["flops"] == counter.get_total_flops()

@@ -29,22 +29,20 @@ def any_rank(draw, shape):
 
 
 def window(draw, size, pair):
-    """kernel, stride and padding that fit an input of `size` (the smallest spatial dim)."""
-    kernel = draw(st.integers(1, min(size, 4)))
-    params = {"kernel_size": [kernel, draw(st.integers(1, min(size, 4)))] if pair and draw(st.booleans()) else kernel,
-              "padding": draw(st.integers(0, kernel // 2))}
-    return kernel, params
+    """kernel and padding that fit an input of `size` (the smallest spatial dim); padding at most half the kernel."""
+    kernel = [draw(st.integers(1, min(size, 4))) for _ in range(2 if pair and draw(st.booleans()) else 1)]
+    return {"kernel_size": kernel if len(kernel) == 2 else kernel[0], "padding": draw(st.integers(0, min(kernel) // 2))}
 
 
 def rank_two(draw, shape):
     choice = draw(st.sampled_from(["Conv1d", "pool", "AdaptiveAvgPool1d", "BatchNorm1d", "recurrent", "Permute"]))
     if choice == "Conv1d":
-        _, params = window(draw, shape[1], pair=False)
+        params = window(draw, shape[1], pair=False)
         groups = draw(st.sampled_from([g for g in (1, 2) if shape[0] % g == 0]))
         return "Conv1d", {**params, "out_channels": 2 * draw(st.integers(1, 3)), "groups": groups,
                           "stride": draw(st.integers(1, 2)), "activation": draw(st.sampled_from(ACTIVATION_NAMES))}
     if choice == "pool":
-        _, params = window(draw, shape[1], pair=False)
+        params = window(draw, shape[1], pair=False)
         return draw(st.sampled_from(["MaxPool1d", "AvgPool1d"])), {**params, "stride": draw(st.sampled_from([None, 1, 2]))}
     if choice == "AdaptiveAvgPool1d":
         return choice, {"output_size": draw(st.integers(1, shape[1]))}
@@ -58,11 +56,11 @@ def rank_two(draw, shape):
 def rank_three(draw, shape):
     choice = draw(st.sampled_from(["Conv2d", "pool", "AdaptiveAvgPool2d", "BatchNorm2d", "Permute"]))
     if choice == "Conv2d":
-        _, params = window(draw, min(shape[1:]), pair=True)
+        params = window(draw, min(shape[1:]), pair=True)
         return choice, {**params, "out_channels": draw(st.integers(1, 6)), "stride": draw(st.integers(1, 2)),
                         "activation": draw(st.sampled_from(ACTIVATION_NAMES))}
     if choice == "pool":
-        _, params = window(draw, min(shape[1:]), pair=True)
+        params = window(draw, min(shape[1:]), pair=True)
         return draw(st.sampled_from(["MaxPool2d", "AvgPool2d"])), params
     if choice == "AdaptiveAvgPool2d":
         return choice, {"output_size": draw(st.integers(1, min(shape[1:])))}
@@ -88,7 +86,9 @@ def valid_designs(draw):
     else:
         nodes = [node("x", "Input", shape=start)]
     for i in range(draw(st.integers(1, 7))):
-        shapes = {k: tuple(v["output_shape"]) for k, v in summarize(design(*nodes, outputs=[n["id"] for n in nodes]))["nodes"].items()}
+        summary = summarize(design(*nodes, outputs=[n["id"] for n in nodes]))
+        assert summary["valid"], (nodes, summary["errors"])  # each step was chosen to fit
+        shapes = {k: tuple(v["output_shape"]) for k, v in summary["nodes"].items()}
         usable = [k for k in shapes if not (start == "tokens" and k == "x")]  # only Embedding reads token ids
         source = draw(st.sampled_from(usable))
         twins = [k for k in usable if shapes[k] == shapes[source]]
