@@ -3,6 +3,8 @@ from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 
@@ -28,3 +30,15 @@ class _TokenMiddleware:
 def TokenOrSessionAuthMiddleware(inner):
     # The session stack runs first; a token, when given, takes precedence.
     return AuthMiddlewareStack(_TokenMiddleware(inner))
+
+
+class BrowserOriginValidator(OriginValidator):
+    """Browsers send Origin: it must be one of ALLOWED_HOSTS (no cross-site websocket hijacking).
+    Scripts send none and authenticate with ?token=, which a foreign page cannot know."""
+
+    def valid_origin(self, parsed_origin):
+        return parsed_origin is None or self.validate_origin(parsed_origin)
+
+
+def OriginChecked(application):
+    return BrowserOriginValidator(application, settings.ALLOWED_HOSTS)
