@@ -108,16 +108,18 @@ def profile(doc) -> str:
         spent = sum(v[3] for k, v in stats.stats.items() if file_part in k[0] and k[2] == function)
         return f"{spent / total:.0%}"
 
-    return (f"Cold profile of {doc['name']}: running each node under FlopCounterMode "
-            f"{share('flop_counter.py', '__torch_dispatch__')} (torch's meta kernels, pytree and the counter's Python dispatch), "
-            f"building the modules on the meta device {share('blocks.py', 'build')} "
-            f"(weight initialisation {share('torch/nn/modules', 'reset_parameters')} of it all), "
+    return (f"Cold profile of {doc['name']}: meta-device inference {share('infer.py', 'run_on_meta')} of the time, of which "
+            f"torch's Python decomposition of BatchNorm for meta tensors {share('decompositions.py', 'native_batch_norm_helper')}, "
+            f"FlopCounterMode's dispatch (Linear, Conv, RNN only) {share('flop_counter.py', '__torch_dispatch__')}, "
+            f"building modules on the meta device {share('blocks.py', 'build')} (weight init {share('torch/nn/modules', 'reset_parameters')}); "
             f"document checks {share('document.py', 'check_document')}, warnings {share('summary.py', 'check_warnings')}.")
 
 
 def machine() -> str:
     uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip() or platform.platform()
-    return f"`{uname}`, {os.cpu_count()} CPUs, Python {platform.python_version()}, torch {__import__('torch').__version__}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"`{uname}`, {os.cpu_count()} CPUs (load average {load} while measuring: the machine is shared), "
+            f"Python {platform.python_version()}, torch {__import__('torch').__version__}")
 
 
 def section(lines: list[str], note: str) -> str:
@@ -127,7 +129,11 @@ def section(lines: list[str], note: str) -> str:
         "A ResNet-like tower (conv, BatchNorm, ReLU, conv, BatchNorm, Add, ReLU per block; widening every 8 blocks) "
         "padded with Linear heads to 50 and 300 nodes. Baseline: the same document through `check_document` only "
         "(structure, parameters, topological order; no meta execution). Cold: the inference cache emptied before each call.",
-        "", *lines, "", note, ""])
+        "", *lines, "", note, "",
+        "What it means: every edit after the first is answered from the cache (a few ms for 300 nodes, about the cost "
+        "of reading the document). A cold 300-node design is well under the 150 ms goal when layers repeat, as real "
+        "designs do; the all-distinct chain is the worst case and misses it, dominated by torch's own meta-device "
+        "work per new (type, params, input shape), BatchNorm's Python decomposition above all.", ""])
 
 
 def write(text: str) -> None:

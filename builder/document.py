@@ -159,7 +159,7 @@ def check_value(param: Param, value: object) -> tuple[object, str | None]:
         return value, None
     if kind in ("int", "padding"):
         same = ' or "same"' if kind == "padding" else ""
-        return value, None if in_range(param, value) else f"must be a whole number from {param.min:g} to {param.max:g}{same}"
+        return value, None if in_range(param, value) else f"must be a whole number from {num(param.min)} to {num(param.max)}{same}"
     if kind in ("int-or-pair", "padding-pair"):
         return check_int_or_pair(param, value)
     return check_list(param, value)
@@ -176,8 +176,8 @@ def in_range(param: Param, value: object) -> bool:
 def check_float(param: Param, value: object) -> tuple[object, str | None]:
     ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
           and param.min <= value and (value < param.max if param.open_max else value <= param.max))
-    upper = f"below {param.max:g}" if param.open_max else f"at most {param.max:g}"
-    return (float(value) if ok else value), None if ok else f"must be a number from {param.min:g}, {upper}"
+    upper = f"below {num(param.max)}" if param.open_max else f"at most {num(param.max)}"
+    return (float(value) if ok else value), None if ok else f"must be a number from {num(param.min)}, {upper}"
 
 
 def check_int_or_pair(param: Param, value: object) -> tuple[object, str | None]:
@@ -186,7 +186,7 @@ def check_int_or_pair(param: Param, value: object) -> tuple[object, str | None]:
     if isinstance(value, list) and len(value) == 2 and all(in_range(param, v) for v in value):
         return tuple(value), None
     same = ' or "same"' if param.kind == "padding-pair" else ""
-    return value, f"must be a whole number from {param.min:g} to {param.max:g}, or a pair [h, w] of them{same}"
+    return value, f"must be a whole number from {num(param.min)} to {num(param.max)}, or a pair [h, w] of them{same}"
 
 
 def check_list(param: Param, value: object) -> tuple[object, str | None]:
@@ -295,6 +295,11 @@ def ends_in_softmax(graph: Graph) -> bool:
         if node.type == "Softmax" or node.params.get("activation") == "softmax":
             return True
     return False
+
+
+def num(x: float) -> str:
+    """1e-12 stays 1e-12, but 16777216 is not shown as 1.67772e+07."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def short(value: object) -> str:
