@@ -25,12 +25,12 @@ class Meter:
         self.hits: list[torch.Tensor] = []
         self.loss_sum, self.hit_sum, self.has_hits, self.count = 0.0, 0, False, 0
 
-    def add(self, loss: torch.Tensor, hits: torch.Tensor | None, n: int) -> None:
+    def add(self, loss: torch.Tensor, hits: torch.Tensor | int | None, n: int) -> None:
         self.count += n
         self.has_hits = hits is not None
         if not self.on_device:
             self.loss_sum += loss.item() * n
-            self.hit_sum += hits.item() if self.has_hits else 0
+            self.hit_sum += int(hits) if self.has_hits else 0
             return
         # Grouped by batch size so weighting costs a kernel per group when read, not one per step.
         self.losses.setdefault(n, []).append(loss.detach())

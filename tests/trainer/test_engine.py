@@ -122,3 +122,15 @@ def test_it_returns_a_json_ready_result(digits):
     out = json.loads(json.dumps(result.as_dict()))
     assert {"status", "epochs", "test_loss", "test_accuracy", "confusion_matrix", "samples_per_s", "seconds",
             "device", "notes"} <= set(out)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_it_trains_on_cuda_with_bf16_autocast(digits):
+    events = []
+    model = mlp()
+    result = train(model, digits, TrainConfig(epochs=5, lr=0.01, device="cuda"), on_event=events.append)
+    assert result.device.startswith("cuda") and result.test_accuracy > 0.8
+    assert next(model.parameters()).dtype == torch.float32  # autocast leaves the weights in float32
+    train_steps = [e["step"] for e in events if e["split"] == "train"]
+    assert train_steps == sorted(train_steps) and train_steps[-1] == result.steps  # deferred points stay in order
+    assert [e["split"] for e in events].count("val") == 5
