@@ -13,7 +13,7 @@ from builder.api import limits
 from builder.export import export_pytorch
 from builder.models import Graph
 
-from webapp.errors import rejected
+from webapp.errors import flatten, rejected
 
 from . import weights
 from .job import JobError, check_job
@@ -53,10 +53,23 @@ def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict]:
 
 
 class RunCheck(APIView):
+    """Like the summary: 200 with {"ok": false, "detail", "problems"} when the run could not start,
+    so the run form can show the fixes without an HTTP error."""
+
     @extend_schema(request=dict, responses=dict, summary="Check a run request without starting it")
     def post(self, request):
-        checked_request(request)
-        return Response({"ok": True})
+        try:
+            checked_request(request)
+        except Http404 as exc:
+            return Response({"ok": False, "detail": str(exc), "problems": [
+                {"node": None, "param": None, "message": str(exc), "fix": None}]})
+        except ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"detail": flatten(exc.detail)}
+            if "problems" not in detail:
+                detail = {"detail": flatten(detail), "problems": [{"node": None, "param": None,
+                                                                   "message": flatten(detail), "fix": None}]}
+            return Response(dict(detail, ok=False))
+        return Response({"ok": True, "problems": []})
 
 
 class RunList(generics.ListCreateAPIView):

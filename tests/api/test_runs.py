@@ -89,3 +89,15 @@ def test_it_hides_another_users_run_everywhere(alice, bob):
     assert bob.post(f"/api/runs/{run_id}/stop/").status_code == 404
     assert bob.get("/api/runs/").json() == []
     assert alice.get(f"/api/runs/{run_id}/").json()["status"] == "queued"
+
+
+def test_it_checks_a_run_without_starting_it(alice):
+    ok = alice.post("/api/runs/check/", {"graph": DIGITS_MLP, "dataset": "digits"}, format="json")
+    assert ok.status_code == 200 and ok.json() == {"ok": True, "problems": []}
+    bad = alice.post("/api/runs/check/", {"graph": SPEC_EXAMPLE, "dataset": "digits"}, format="json").json()
+    assert bad["ok"] is False and bad["problems"][0]["fix"]["shape"] == [1, 8, 8]
+    unknown = alice.post("/api/runs/check/", {"graph": DIGITS_MLP, "dataset": "nope"}, format="json").json()
+    assert unknown["ok"] is False and "nope" in unknown["detail"]
+    settings = alice.post("/api/runs/check/", {"graph": DIGITS_MLP, "dataset": "digits", "epochs": 0}, format="json").json()
+    assert settings["ok"] is False and "epoch" in settings["problems"][0]["message"].lower()
+    assert alice.get("/api/runs/").json() == []

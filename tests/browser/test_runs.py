@@ -70,7 +70,7 @@ def test_it_trains_on_digits_with_live_curves_and_downloads_weights(page, consol
     page.wait_for_url(re.compile(r"/runs/\d+/$"))
     run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
 
-    page.wait_for_function("() => document.querySelector('#chart-loss').data[0].x.length > 0")
+    page.wait_for_function("() => { const c = document.querySelector('#chart-loss'); return c && c.data && c.data[0].x.length > 0; }")
     expect(page.locator("#test-acc")).to_have_text(re.compile(r"^\d+\.\d%$"), timeout=120_000)
     assert float(page.inner_text("#test-acc").rstrip("%")) > 50
     expect(page.locator("#status")).to_have_text("succeeded")
@@ -92,7 +92,7 @@ def test_it_stops_a_run_from_its_page_while_points_arrive_live(page, console, li
     log_in(page, live_app.url, *account)
     page.goto(f"{live_app.url}/runs/{run_id}/")
     expect(page.locator("#status")).to_have_text("running", timeout=60_000)
-    page.wait_for_function("() => document.querySelector('#chart-loss').data[0].x.length > 0")
+    page.wait_for_function("() => { const c = document.querySelector('#chart-loss'); return c && c.data && c.data[0].x.length > 0; }")
     seen = chart_points(page)
     page.wait_for_function(f"() => document.querySelector('#chart-loss').data[0].x.length > {seen}")  # live
     page.click("#stop")

@@ -1,6 +1,6 @@
 // The Train dialog: pick a dataset (one-click fix when the Input does not match it, from
 // POST /api/runs/check/), set hyperparameters (the API's defaults), start and open the run page.
-import { api, ApiError, el } from "../util.js";
+import { api, el } from "../util.js";
 
 const NUMBERS = ["epochs", "batch_size", "lr", "weight_decay", "momentum", "val_fraction", "seed"];
 
@@ -47,7 +47,11 @@ export class TrainDialog {
   async check() {
     this.problems.replaceChildren(el("p", { class: "muted" }, "Checking…"));
     try {
-      await api("/api/runs/check/", { method: "POST", body: this.body(this.getDoc()) });
+      const verdict = await api("/api/runs/check/", { method: "POST", body: this.body(this.getDoc()) });
+      if (!verdict.ok) {
+        this.showProblems({ message: verdict.detail, body: verdict });
+        return false;
+      }
       this.problems.replaceChildren(el("p", { class: "ok-text" }, "✓ The design fits this dataset."));
       return true;
     } catch (e) {
@@ -57,7 +61,7 @@ export class TrainDialog {
   }
 
   showProblems(e) {
-    const problems = (e instanceof ApiError && e.body.problems) || [{ message: e.message }];
+    const problems = (e.body && e.body.problems) || [{ message: e.message }];
     this.problems.replaceChildren(...problems.map((p) => el("div", { class: "problem error", role: "alert" },
       el("span", { "aria-hidden": "true" }, "⚠ "), p.node ? el("b", {}, `${p.node}: `) : null, p.message, " ",
       p.fix ? el("button", {
