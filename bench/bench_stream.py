@@ -11,6 +11,7 @@ Run: .venv/bin/python bench/bench_stream.py [--clients 100] [--runs 5]
 import argparse
 import asyncio
 import json
+import os
 import platform
 import statistics
 import sys
@@ -19,6 +20,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+__import__("django").setup()  # tests.api.conftest imports DRF models
 
 import redis  # noqa: E402
 import websockets  # noqa: E402

@@ -80,15 +80,16 @@ def check_job(document, arrays: Arrays, options: dict, limits: Limits) -> tuple[
     summary = summarize(document, limits)
     if not summary["valid"]:
         raise JobError([dict(e, fix=None) for e in summary["errors"]])
+    graph = check_document(document, limits)
     config = config_from(options)
     problems = [{"node": None, "param": None, "message": m, "fix": None} for m in config.check()]
     output_shape = summary["output_shape"]
     problems += check_input_matches(summary["input_shapes"], input_dtypes(document, summary),
-                                    arrays, config.loss, output_shape=output_shape)
+                                    arrays, config.loss, output_shape=output_shape,
+                                    output_node=graph.outputs[0])
     if problems:
         raise JobError(problems)
     notes = []
-    graph = check_document(document, limits)
     if config.loss == "cross_entropy" and ends_in_softmax(graph):
         config.output_is_probability = True
         notes.append(SOFTMAX_NOTE)

@@ -101,3 +101,12 @@ def test_it_checks_a_run_without_starting_it(alice):
     settings = alice.post("/api/runs/check/", {"graph": DIGITS_MLP, "dataset": "digits", "epochs": 0}, format="json").json()
     assert settings["ok"] is False and "epoch" in settings["problems"][0]["message"].lower()
     assert alice.get("/api/runs/").json() == []
+
+
+def test_it_names_the_output_layer_to_change_for_the_class_count(alice):
+    doc = copy.deepcopy(DIGITS_MLP)
+    doc["nodes"][3]["params"]["out_features"] = 7
+    r = start(alice, graph=doc)
+    assert r.status_code == 400
+    problem = r.json()["problems"][0]
+    assert problem["node"] == "logits" and "10" in problem["message"]
