@@ -42,10 +42,20 @@ class Job:
     notes: list[str] = field(default_factory=list)
 
     def train(self, on_event=None, should_stop=None) -> dict:
-        result = train(self.model, self.arrays, self.config, on_event=on_event, should_stop=should_stop)
+        self.best_val = None
+
+        def watch(event: dict) -> None:
+            if event.get("split") == "val" and event.get("accuracy") is not None:
+                self.best_val = max(self.best_val or 0.0, event["accuracy"])
+            if on_event:
+                on_event(event)
+
+        result = train(self.model, self.arrays, self.config, on_event=watch, should_stop=should_stop)
         out = result.as_dict()
         out["notes"] = list(dict.fromkeys(self.notes + list(out.get("notes") or [])))
         out["samples"] = self.samples()
+        out["classes"] = list(self.arrays.classes)
+        out["best_val_accuracy"] = self.best_val
         return out
 
     def samples(self, count: int = 8, max_values: int = 4096) -> list[dict]:
