@@ -43,14 +43,23 @@ async def watch(url: str, arrivals: list, ready: asyncio.Event | None = None):
             arrivals.append((time.time(), json.loads(raw)))
 
 
-async def one_run(app: LiveApp, api, token: str, clients: int, epochs: int):
+async def one_run(app: LiveApp, api, token: str, clients: int, epochs: int, queue_behind: int = 0):
+    """Start a run and watch it with `clients` websockets. With queue_behind, a first run of that
+    many epochs keeps the worker busy so every client is connected before the watched run starts,
+    as a class would be when the teacher presses Train."""
     body = {"graph": DIGITS_MLP, "dataset": "digits", "epochs": epochs, "batch_size": 16}
+    if queue_behind:
+        api.post(f"{app.url}/api/runs/", json=dict(body, epochs=queue_behind))
     sent = time.time()
     run = api.post(f"{app.url}/api/runs/", json=body).json()
     url = f"{app.ws_url}/ws/runs/{run['id']}/?token={token}"
     streams = [[] for _ in range(clients)]
-    await asyncio.gather(*(watch(url, s) for s in streams))
-    return sent, streams
+    ready = [asyncio.Event() for _ in range(clients)]
+    tasks = [asyncio.ensure_future(watch(url, s, r)) for s, r in zip(streams, ready)]
+    await asyncio.gather(*(r.wait() for r in ready))
+    connected = time.time()
+    await asyncio.gather(*tasks)
+    return sent, streams, connected
 
 
 def redis_baseline(url: str, n: int = 500) -> list[float]:
@@ -74,18 +83,20 @@ def main():
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    app = LiveApp(Path(tempfile.mkdtemp(prefix="bench-stream-"))).start()
+    # The default heartbeat timeout (60 s): each watcher checks for a lost worker every 10 s.
+    app = LiveApp(Path(tempfile.mkdtemp(prefix="bench-stream-")), heartbeat_timeout=60).start()
     try:
         _, _, token = app.signup()
         api = app.api(token)
         asyncio.run(one_run(app, api, token, 1, 1))  # warm the worker and the dataset cache
         point_lat, first_point = [], []
         for _ in range(args.runs):
-            sent, (stream,) = asyncio.run(one_run(app, api, token, 1, 3))
+            sent, (stream,), _ = asyncio.run(one_run(app, api, token, 1, 3))
             metrics = [(t, m) for t, m in stream if m["type"] == "metric"]
             point_lat += [t - m["time"] for t, m in metrics]
             first_point.append(metrics[0][0] - sent)
-        sent, streams = asyncio.run(one_run(app, api, token, args.clients, 3))
+        sent, streams, connected = asyncio.run(one_run(app, api, token, args.clients, 3, queue_behind=20))
+        first_metric = min(m["time"] for _, m in streams[0] if m["type"] == "metric")
         expected = [m["seq"] for _, m in streams[0]]
         complete = all([m["seq"] for _, m in s] == expected for s in streams)
         fan_lat = [t - m["time"] for s in streams for t, m in s if m["type"] == "metric"]
@@ -95,6 +106,7 @@ def main():
     print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, python {platform.python_version()}")
     print(f"point latency (1 client, {len(point_lat)} points): p50 {pct(point_lat, 50):.1f} ms, p95 {pct(point_lat, 95):.1f} ms")
     print(f"Train pressed -> first point ({len(first_point)} runs, warm worker): p50 {pct(first_point, 50):.0f} ms, max {max(first_point) * 1000:.0f} ms")
+    print(f"all {args.clients} clients connected {first_metric - connected:.1f} s before the first point")
     print(f"{args.clients} clients: every message at every client: {complete} ({len(expected)} messages each); "
           f"latency p50 {pct(fan_lat, 50):.1f} ms, p95 {pct(fan_lat, 95):.1f} ms")
     print(f"baseline redis publish->subscribe: p50 {pct(base, 50):.2f} ms, p95 {pct(base, 95):.2f} ms")

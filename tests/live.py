@@ -45,7 +45,7 @@ def port_open(port: int) -> bool:
 
 
 class LiveApp:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, heartbeat_timeout: int = 4):
         self.dir = workdir
         self.procs: dict[str, subprocess.Popen] = {}
         self.port = free_port()
@@ -53,7 +53,7 @@ class LiveApp:
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.pg_admin_url = None
         self.env = dict(os.environ, LAYERLAB_DATA_DIR=str(workdir), SECRET_KEY="live-tests",
-                        ALLOWED_HOSTS="127.0.0.1,localhost", LAYERLAB_HEARTBEAT_TIMEOUT="4",
+                        ALLOWED_HOSTS="127.0.0.1,localhost", LAYERLAB_HEARTBEAT_TIMEOUT=str(heartbeat_timeout),
                         LAYERLAB_DATASET_CACHE=str(ROOT / "var" / "datasets-cache"), PYTHONUNBUFFERED="1")
         self.env["DATABASE_URL"] = self.database_url(os.environ.get("DATABASE_URL", ""))
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from . import weights
 from .models import Run
 from .stream import do_append, do_finish
+from .throttle import PointThrottle
 from .datasets import resolve
 from .job import Job, build_job
 
@@ -58,8 +59,11 @@ def train_run(run_id: int) -> None:
         Run.objects.filter(pk=run_id).update(device=job.device)
         do_append(run_id, {"type": "status", "status": "running", "device": job.device,
                            "notes": job.notes, "time": timezone.now().timestamp()})
-        result = job.train(on_event=lambda event: on_event(run_id, model, event),
-                           should_stop=lambda: stop_requested(run_id))
+        points = PointThrottle(lambda event: on_event(run_id, model, event))
+        try:
+            result = job.train(on_event=points, should_stop=lambda: stop_requested(run_id))
+        finally:
+            points.flush()  # the last train points before the final status
         weights.save(run_id, model)
         status = Run.CANCELLED if result["status"] == "cancelled" else Run.SUCCEEDED
         do_finish(run_id, status, result)
