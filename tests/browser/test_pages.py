@@ -1,6 +1,5 @@
 """The pages around the editor: a run page that survives a dropped connection, the home page for a
 visitor and for a student with work, the editor on a tablet, and logging in from the keyboard."""
-import re
 
 import pytest
 from playwright.sync_api import expect
