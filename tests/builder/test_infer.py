@@ -1,5 +1,6 @@
 """Every shape error of the spec, from a document that makes it: the node, the param and a sentence."""
 import pytest
+import torch
 
 from builder.document import Limits
 from builder.infer import infer_node
@@ -107,3 +108,14 @@ def test_it_caches_nodes_by_type_params_and_input():
     misses = infer_node.cache_info().misses
     summarize(SPEC_EXAMPLE)
     assert infer_node.cache_info().misses == misses and infer_node.cache_info().hits >= 5
+
+
+def test_it_infers_the_same_whatever_the_callers_grad_mode():
+    # infer.py runs each node under no_grad for speed; that must neither change a result nor leak out
+    results = []
+    for mode in (torch.enable_grad, torch.no_grad, torch.inference_mode):
+        infer_node.cache_clear()
+        with mode():
+            results.append(summarize(SPEC_EXAMPLE))
+            assert torch.is_grad_enabled() == (mode is torch.enable_grad)
+    assert results[0] == results[1] == results[2] and results[0]["flops"] > 0
