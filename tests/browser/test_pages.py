@@ -30,11 +30,14 @@ def test_it_resumes_the_live_run_after_a_dropped_connection_without_gaps_or_dupl
       window.connSeen = [];
       const conn = document.querySelector('#conn');
       new MutationObserver(() => window.connSeen.push(conn.textContent)).observe(conn, {childList: true, characterData: true, subtree: true});
-      document.querySelector('#run').socket.close();
+      window.droppedSocket = document.querySelector('#run').socket;
+      window.droppedSocket.close();
     }""")
+    # A new socket, open: the old one's "● live" could still be showing before its close lands.
+    page.wait_for_function("() => { const s = document.querySelector('#run').socket;"
+                           " return s !== window.droppedSocket && s.readyState === 1; }", timeout=30_000)
     expect(page.locator("#conn")).to_have_text("● live", timeout=30_000)
     assert "reconnecting…" in page.evaluate("window.connSeen"), "the page did not notice the drop"
-    assert page.evaluate("() => document.querySelector('#run').socket.readyState") == 1  # a new, open socket
     seen = train_points(page)
     page.wait_for_function(f"() => ({TRAIN_X})().length > {seen}", timeout=60_000)  # live again
 
