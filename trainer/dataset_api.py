@@ -49,6 +49,9 @@ class DatasetList(APIView):
             raise ValidationError({"detail": "attach the dataset as the multipart field 'file'"})
         name = (request.data.get("name") or Path(upload.name).stem).strip()[:100]
         limit = settings.LAYERLAB_MAX_UPLOAD_MB * 1024 * 1024
+        if upload.size > limit:
+            raise ValidationError({"detail": f"the file is {upload.size / 2**20:,.1f} MB; the limit is "
+                                             f"{settings.LAYERLAB_MAX_UPLOAD_MB} MB (LAYERLAB_MAX_UPLOAD_MB)"})
         try:
             arrays = parse_upload(upload.name, upload, upload_options(request.data), max_bytes=limit)
         except DatasetError as exc:

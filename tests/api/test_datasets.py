@@ -75,3 +75,10 @@ def test_it_explains_a_bad_upload_and_keeps_nothing(alice, name, content, word, 
 def test_it_asks_for_a_file(alice):
     r = alice.post("/api/datasets/", {"name": "nothing"}, format="multipart")
     assert r.status_code == 400 and "file" in r.json()["detail"]
+
+
+def test_it_refuses_a_file_over_the_upload_limit(alice, settings):
+    settings.LAYERLAB_MAX_UPLOAD_MB = 1
+    r = upload(alice, "big.csv", b"a,label\n" + b"1,x\n2,y\n" * 200_000)
+    assert r.status_code == 400 and "limit is 1 MB" in r.json()["detail"]
+    assert not list(settings.MEDIA_ROOT.rglob("*.*"))
