@@ -1,4 +1,6 @@
 """Datasets as the API sees them: the built-ins (generated locally, cached) and a user's uploads."""
+from functools import lru_cache
+
 from django.conf import settings
 from django.http import Http404
 
@@ -11,6 +13,13 @@ def cache_dir():
     return settings.LAYERLAB_DATASET_CACHE
 
 
+@lru_cache(maxsize=None)
+def builtin(key: str) -> tuple[Arrays, str]:
+    """A built-in's arrays and content hash, read from the cache once per process (they never change)."""
+    arrays = load_builtin(key, cache_dir())
+    return arrays, content_hash(arrays)
+
+
 def describe(key, name: str, arrays_or_row) -> dict:
     a = arrays_or_row
     return {"id": key, "name": name, "kind": a.kind if isinstance(a, Dataset) else a.meta.get("kind"),
@@ -19,7 +28,7 @@ def describe(key, name: str, arrays_or_row) -> dict:
 
 
 def builtin_list() -> list[dict]:
-    return [describe(key, key, load_builtin(key, cache_dir())) for key in BUILTINS]
+    return [describe(key, key, builtin(key)[0]) for key in BUILTINS]
 
 
 def describe_upload(ds: Dataset) -> dict:
@@ -29,8 +38,8 @@ def describe_upload(ds: Dataset) -> dict:
 def resolve(key, user) -> tuple[Arrays, dict]:
     """(arrays, description) for a dataset id the user may use; Http404 otherwise."""
     if isinstance(key, str) and key in BUILTINS:
-        arrays = load_builtin(key, cache_dir())
-        return arrays, dict(describe(key, key, arrays), hash=content_hash(arrays))
+        arrays, digest = builtin(key)
+        return arrays, dict(describe(key, key, arrays), hash=digest)
     try:
         ds = Dataset.objects.get(pk=int(key), owner=user)
     except (TypeError, ValueError, Dataset.DoesNotExist):
