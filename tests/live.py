@@ -45,7 +45,7 @@ def port_open(port: int) -> bool:
 
 
 class LiveApp:
-    def __init__(self, workdir: Path, heartbeat_timeout: int = 4):
+    def __init__(self, workdir: Path, heartbeat_timeout: int = 6):
         self.dir = workdir
         self.procs: dict[str, subprocess.Popen] = {}
         self.port = free_port()

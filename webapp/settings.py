@@ -71,7 +71,10 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"))}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # Web, worker and heartbeat write at once: IMMEDIATE transactions wait for the write lock
+    # instead of failing with "database is locked" when a reader upgrades; WAL lets readers go on.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                                       "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # REDIS_URL is required by the processes that talk to Redis; scripts/run.py sets it to the
@@ -171,7 +174,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 if REDIS_URL:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    # redis-py 8 times socket reads out after 5 s, the same as channels_redis's blocking pop: a
+    # websocket watching a quiet run (a long epoch, a lost worker) would crash. Give reads room.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                  "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]}}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

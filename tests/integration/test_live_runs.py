@@ -167,3 +167,21 @@ def test_it_keeps_one_user_out_of_anothers_runs(live_app, alice):
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
     assert closed.value.rcvd.code == 4401
+
+
+def test_it_keeps_a_watcher_connected_through_a_long_silence(live_app, alice):
+    # A run waiting in the queue sends nothing; its watcher must not be dropped meanwhile
+    # (redis-py's 5 s read timeout once crashed the consumer after 5 s of silence).
+    api, token = alice
+    busy = start_run(live_app, api, epochs=400)
+    wait_status(live_app, api, busy["id"], {"running"})
+    waiting = start_run(live_app, api)
+    try:
+        with connect(f"{live_app.ws_url}/ws/runs/{waiting['id']}/?token={token}") as ws:
+            with pytest.raises(TimeoutError):
+                ws.recv(timeout=8)  # nothing arrives, and the connection stays open
+            api.post(f"{live_app.url}/api/runs/{waiting['id']}/stop/")
+            assert json.loads(ws.recv(timeout=10))["status"] == "cancelled"
+    finally:
+        api.post(f"{live_app.url}/api/runs/{busy['id']}/stop/")
+        wait_status(live_app, api, busy["id"], {"cancelled", "succeeded", "failed"})
