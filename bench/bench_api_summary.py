@@ -18,12 +18,8 @@ import requests  # noqa: E402
 
 from bench.bench_summary import residual_tower  # noqa: E402
 from builder.summary import summarize  # noqa: E402
+from bench.stats import percentile_ms  # noqa: E402
 from tests.live import LiveApp  # noqa: E402
-
-
-def ms(times, q):
-    times = sorted(times)
-    return times[min(len(times) - 1, int(round(q / 100 * (len(times) - 1))))] * 1000
 
 
 def timed(fn, repeat):
@@ -55,9 +51,9 @@ def main():
         app.stop()
     print(f"{time.strftime('%Y-%m-%d')}, {platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     print(f"{len(doc['nodes'])}-node design ({first['params']:,} params), {args.repeat} requests, warm cache:")
-    print(f"| POST /api/graphs/summary/ via Daphne | {statistics.median(http) * 1000:.1f} | {ms(http, 95):.1f} |")
-    print(f"| summarize() in-process (baseline)     | {statistics.median(local) * 1000:.1f} | {ms(local, 95):.1f} |")
-    print(f"ratio of p95s: {ms(http, 95) / ms(local, 95):.1f}x")
+    print(f"| POST /api/graphs/summary/ via Daphne | {statistics.median(http) * 1000:.1f} | {percentile_ms(http, 95):.1f} |")
+    print(f"| summarize() in-process (baseline)     | {statistics.median(local) * 1000:.1f} | {percentile_ms(local, 95):.1f} |")
+    print(f"ratio of p95s: {percentile_ms(http, 95) / percentile_ms(local, 95):.1f}x")
 
 
 if __name__ == "__main__":

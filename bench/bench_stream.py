@@ -27,12 +27,8 @@ import redis  # noqa: E402
 import websockets  # noqa: E402
 
 from tests.api.conftest import DIGITS_MLP  # noqa: E402
+from bench.stats import percentile_ms  # noqa: E402
 from tests.live import LiveApp  # noqa: E402
-
-
-def pct(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))] * 1000
 
 
 async def watch(url: str, arrivals: list, ready: asyncio.Event | None = None):
@@ -104,13 +100,13 @@ def main():
     finally:
         app.stop()
     print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, python {platform.python_version()}")
-    print(f"point latency (1 client, {len(point_lat)} points): p50 {pct(point_lat, 50):.1f} ms, p95 {pct(point_lat, 95):.1f} ms")
-    print(f"Train pressed -> first point ({len(first_point)} runs, warm worker): p50 {pct(first_point, 50):.0f} ms, max {max(first_point) * 1000:.0f} ms")
+    print(f"point latency (1 client, {len(point_lat)} points): p50 {percentile_ms(point_lat, 50):.1f} ms, p95 {percentile_ms(point_lat, 95):.1f} ms")
+    print(f"Train pressed -> first point ({len(first_point)} runs, warm worker): p50 {percentile_ms(first_point, 50):.0f} ms, max {max(first_point) * 1000:.0f} ms")
     print(f"all {args.clients} clients connected {first_metric - connected:.1f} s before the first point")
     print(f"{args.clients} clients: every message at every client: {complete} ({len(expected)} messages each); "
-          f"latency p50 {pct(fan_lat, 50):.1f} ms, p95 {pct(fan_lat, 95):.1f} ms")
-    print(f"baseline redis publish->subscribe: p50 {pct(base, 50):.2f} ms, p95 {pct(base, 95):.2f} ms")
-    print(f"ratio point p95 / redis p95: {pct(point_lat, 95) / max(pct(base, 95), 1e-3):.0f}x")
+          f"latency p50 {percentile_ms(fan_lat, 50):.1f} ms, p95 {percentile_ms(fan_lat, 95):.1f} ms")
+    print(f"baseline redis publish->subscribe: p50 {percentile_ms(base, 50):.2f} ms, p95 {percentile_ms(base, 95):.2f} ms")
+    print(f"ratio point p95 / redis p95: {percentile_ms(point_lat, 95) / max(percentile_ms(base, 95), 1e-3):.0f}x")
 
 
 if __name__ == "__main__":

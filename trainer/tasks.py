@@ -1,8 +1,10 @@
 """The training task: load the run, call the engine with a callback that stores and sends points."""
 import socket
 import threading
+import time
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import weights
@@ -36,8 +38,6 @@ class Heartbeat(threading.Thread):
 
 @shared_task(name="trainer.train_run", acks_late=True, queue="training", ignore_result=True)
 def train_run(run_id: int) -> None:
-    from django.conf import settings
-
     run = Run.objects.filter(pk=run_id).first()
     if run is None or run.status in Run.FINAL:
         return
@@ -61,7 +61,7 @@ def train_run(run_id: int) -> None:
                            "notes": job.notes, "time": timezone.now().timestamp()})
         points = PointThrottle(lambda event: on_event(run_id, model, event))
         try:
-            result = job.train(on_event=points, should_stop=lambda: stop_requested(run_id))
+            result = job.train(on_event=points, should_stop=StopCheck(run_id))
         finally:
             points.flush()  # the last train points before the final status
         weights.save(run_id, model)
@@ -82,15 +82,15 @@ def on_event(run_id: int, model, event: dict) -> None:
         weights.save(run_id, model)  # a checkpoint per epoch: a lost or stopped run keeps its weights
 
 
-_stop_checks: dict[int, float] = {}
+class StopCheck:
+    """Asked between steps whether the user pressed Stop; reads the database at most every 0.2 s."""
 
+    def __init__(self, run_id: int, every: float = 0.2):
+        self.run_id, self.every, self.last = run_id, every, float("-inf")
 
-def stop_requested(run_id: int) -> bool:
-    """Asked between steps; the database is read at most every 0.2 s."""
-    import time
-
-    now = time.monotonic()
-    if now - _stop_checks.get(run_id, 0) < 0.2:
-        return False
-    _stop_checks[run_id] = now
-    return Run.objects.filter(pk=run_id, stop_requested=True).exists()
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if now - self.last < self.every:
+            return False
+        self.last = now
+        return Run.objects.filter(pk=self.run_id, stop_requested=True).exists()
