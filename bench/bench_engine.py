@@ -28,7 +28,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-from trainer.data import load_builtin  # noqa: E402
+from trainer.datasets import load_builtin  # noqa: E402
 from trainer.engine import TrainConfig, train  # noqa: E402
 
 HEADING = "## Training throughput (engine vs hand-written loop)"

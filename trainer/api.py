@@ -16,9 +16,9 @@ from builder.models import Graph
 from webapp.errors import flatten, rejected
 
 from . import weights
-from .job import JobError, check_job
+from .engine.job import JobError, check_job
 from .models import Run
-from .datasets import resolve
+from .dataset_store import resolve
 from .serializers import RunRequest, RunSerializer
 from .stream import check_lost, do_finish, messages_after
 

@@ -9,9 +9,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .datasets import builtin_list, describe_upload, resolve
+from .dataset_store import builtin_list, describe_upload, resolve
 from .models import Dataset
-from .uploads import DatasetError, UploadOptions, content_hash, parse_upload, preview, save_arrays
+from .datasets import DatasetError, UploadOptions, content_hash, parse_upload, preview, save_arrays
 
 OPTION_FIELDS = {"label_column": str, "text_column": str, "seq_len": int, "vocab_size": int,
                  "color": str, "test_fraction": float, "seed": int}

@@ -10,9 +10,9 @@ from django.utils import timezone
 from . import weights
 from .models import Run
 from .stream import do_append, do_finish
-from .throttle import PointThrottle
-from .datasets import resolve
-from .job import Job, build_job
+from .engine.throttle import PointThrottle
+from .dataset_store import resolve
+from .engine.job import Job, build_job
 
 LOST_BEFORE = "The worker running this run was lost before it finished; its points so far are kept."
 

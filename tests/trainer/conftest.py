@@ -1,7 +1,7 @@
 """Shared fixtures: one dataset cache per test session, so built-ins are generated once."""
 import pytest
 
-from trainer.data import load_builtin
+from trainer.datasets import load_builtin
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from trainer.data import BUILTINS, Arrays, load_arrays, load_builtin, save_arrays
+from trainer.datasets import BUILTINS, Arrays, load_arrays, load_builtin, save_arrays
 
 EXPECTED = {
     "digits": ([1, 8, 8], 1437, 360, "image"),

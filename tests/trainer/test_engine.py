@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from trainer.data import Arrays
+from trainer.datasets import Arrays
 from trainer.engine import SOFTMAX_NOTE, TrainConfig, TrainResult, train
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from trainer.data import Arrays
+from trainer.datasets import Arrays
 from trainer.engine import TrainConfig, check_input_matches
 
 

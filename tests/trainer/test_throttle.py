@@ -1,4 +1,4 @@
-from trainer.throttle import PointThrottle
+from trainer.engine.throttle import PointThrottle
 
 
 def point(step, loss, accuracy=0.5, split="train"):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tests.trainer.helpers import image_folders, npz_file, png, zip_file
-from trainer.uploads import DatasetError, UploadOptions, parse_upload
+from trainer.datasets import DatasetError, UploadOptions, parse_upload
 
 
 def parse(name: str, data, **options):

@@ -33,8 +33,8 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
         from django.http import Http404
 
-        from trainer.datasets import resolve
-        from trainer.job import JobError, build_job
+        from trainer.dataset_store import resolve
+        from trainer.engine.job import JobError, build_job
 
         document = read_document(o["file"])
         user = get_user_model().objects.filter(username=o["user"]).first() if o["user"] else None

@@ -9,8 +9,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from .data import Arrays
-from .upload_common import DatasetError, UploadOptions, classes_from_labels, finish, split
+from .builtin import Arrays
+from .common import DatasetError, UploadOptions, classes_from_labels, finish, split
 
 MAX_MEMBERS = 20_000
 MAX_MEMBER_BYTES = 50 * 2**20  # one image, or one array inside an .npz, inflated

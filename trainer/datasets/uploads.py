@@ -10,11 +10,11 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .data import Arrays, load_arrays, save_arrays  # noqa: F401  (part of this module's interface)
-from .upload_common import DatasetError, UploadOptions  # noqa: F401
-from .upload_csv import parse_csv
-from .upload_npz import parse_npz
-from .upload_zip import parse_zip
+from .builtin import Arrays, load_arrays, save_arrays  # noqa: F401  (part of this module's interface)
+from .common import DatasetError, UploadOptions  # noqa: F401
+from .csv import parse_csv
+from .npz import parse_npz
+from .zip import parse_zip
 
 MAX_BYTES = 100 * 2**20
 PARSERS = {".npz": parse_npz, ".csv": parse_csv, ".zip": parse_zip}

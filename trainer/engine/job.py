@@ -10,8 +10,8 @@ from builder.compile import compile_graph
 from builder.document import Limits, check_document, ends_in_softmax
 from builder.summary import summarize
 
-from .data import Arrays
-from .engine import SOFTMAX_NOTE, TrainConfig, check_input_matches, train
+from ..datasets import Arrays
+from .loop import SOFTMAX_NOTE, TrainConfig, check_input_matches, train
 
 
 class JobError(ValueError):

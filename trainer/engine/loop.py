@@ -14,9 +14,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import Arrays
-from .engine_checks import check_config, check_input_matches  # noqa: F401  (part of this module's interface)
-from .engine_points import Meter, PointQueue
+from ..datasets import Arrays
+from .checks import check_config, check_input_matches  # noqa: F401  (part of this module's interface)
+from .points import Meter, PointQueue
 
 SOFTMAX_NOTE = ("Your design ends in Softmax, so its outputs are already probabilities. LayerLab "
                 "trained it with log + negative log-likelihood, which equals cross-entropy on the "

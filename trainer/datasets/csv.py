@@ -10,8 +10,8 @@ from collections import Counter
 
 import numpy as np
 
-from .data import Arrays
-from .upload_common import DatasetError, UploadOptions, classes_from_labels, finish, is_class_labels, split
+from .builtin import Arrays
+from .common import DatasetError, UploadOptions, classes_from_labels, finish, is_class_labels, split
 
 PAD, UNK = "<pad>", "<unk>"
 WORD = re.compile(r"\w+(?:'\w+)*")

@@ -4,9 +4,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.http import Http404
 
-from .data import BUILTINS, Arrays, load_builtin
+from .datasets import BUILTINS, Arrays, content_hash, load_arrays, load_builtin
 from .models import Dataset
-from .uploads import content_hash, load_arrays
 
 
 def cache_dir():

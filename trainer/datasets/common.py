@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Arrays
+from .builtin import Arrays
 
 MAX_CLASSES = 1000
 

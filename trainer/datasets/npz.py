@@ -4,9 +4,9 @@ import zipfile
 
 import numpy as np
 
-from .data import Arrays
-from .upload_common import DatasetError, UploadOptions, classes_from_labels, finish, is_class_labels, split
-from .upload_zip import check_members
+from .builtin import Arrays
+from .common import DatasetError, UploadOptions, classes_from_labels, finish, is_class_labels, split
+from .zip import check_members
 
 KEYS = ("x", "y", "x_test", "y_test")
 HOW = "save it with numpy.savez(file, x=inputs, y=labels)"
