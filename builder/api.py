@@ -1,7 +1,6 @@
 """The graph part of the API: a REST shell around builder's core (summary, catalogue, export)."""
 import re
 
-from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions
@@ -11,7 +10,7 @@ from rest_framework.views import APIView
 
 from .blocks import catalogue
 from .compile import compile_graph
-from .document import Limits
+from .config import limits
 from .errors import GraphInvalid
 from .export import export_onnx, export_pytorch, export_torchscript
 from .models import Graph
@@ -25,10 +24,6 @@ EXPORTS = {
     "torchscript": ("application/octet-stream", "pt"),
     "json": ("application/json", "json"),
 }
-
-
-def limits() -> Limits:
-    return Limits(max_nodes=settings.LAYERLAB_MAX_NODES, max_params=settings.LAYERLAB_MAX_PARAMS)
 
 
 def summary_of(document) -> dict:

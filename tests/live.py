@@ -45,7 +45,7 @@ def port_open(port: int) -> bool:
 
 
 class LiveApp:
-    def __init__(self, workdir: Path, heartbeat_timeout: int = 6):
+    def __init__(self, workdir: Path, heartbeat_timeout: int = 6, **extra_env: str):
         self.dir = workdir
         self.procs: dict[str, subprocess.Popen] = {}
         self.port = free_port()
@@ -54,7 +54,8 @@ class LiveApp:
         self.pg_admin_url = None
         self.env = dict(os.environ, LAYERLAB_DATA_DIR=str(workdir), SECRET_KEY="live-tests",
                         ALLOWED_HOSTS="127.0.0.1,localhost", LAYERLAB_HEARTBEAT_TIMEOUT=str(heartbeat_timeout),
-                        LAYERLAB_DATASET_CACHE=str(ROOT / "var" / "datasets-cache"), PYTHONUNBUFFERED="1")
+                        LAYERLAB_DATASET_CACHE=str(ROOT / "var" / "datasets-cache"), PYTHONUNBUFFERED="1",
+                        **extra_env)
         self.env["DATABASE_URL"] = self.database_url(os.environ.get("DATABASE_URL", ""))
 
     def database_url(self, base: str) -> str:
@@ -96,6 +97,20 @@ class LiveApp:
                               "--prefetch-multiplier", "1", "--loglevel", "INFO", "--without-gossip",
                               "--without-mingle", "--hostname", f"live-{uuid.uuid4().hex[:6]}@%h"])
         wait_for(lambda: re.search(r"ready\.", self.log("worker")[-3000:]) and True, "the celery worker", timeout=90)
+
+    def pool_children(self) -> list[int]:
+        """The pids of the worker's pool processes (the ones that train)."""
+        import psutil
+
+        return [c.pid for c in psutil.Process(self.procs["worker"].pid).children()]
+
+    def stop_worker_gracefully(self, timeout: float = 60) -> int:
+        """SIGTERM to the worker's main process alone, as `make run` and `docker stop` send it."""
+        proc = self.procs.pop("worker")
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout)
+        (self.dir / "worker.log").rename(self.dir / f"worker-stopped-{time.time():.0f}.log")
+        return code
 
     def kill_worker(self) -> None:
         """SIGKILL the worker and its pool, as a crash or an OOM kill would."""

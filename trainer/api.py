@@ -9,18 +9,21 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from builder.api import limits
+from builder.config import limits
 from builder.export import export_pytorch
+from builder.summary import summarize
 from builder.models import Graph
 
 from webapp.errors import flatten, rejected
 
-from . import weights
-from .engine.job import JobError, check_job
-from .models import Run
+from . import lifecycle, weights
 from .dataset_store import resolve
+from .engine.job import JobError, check_job
+from .limits import LimitReached, check_memory, check_storage, check_waiting
+from .models import Run
+from .pagination import HeaderPagination
 from .serializers import RunRequest, RunSerializer
-from .stream import check_lost, do_finish, messages_after
+from .stream import messages_after
 
 
 def versions() -> dict:
@@ -49,7 +52,17 @@ def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict]:
         config, notes = check_job(document, arrays, options, limits())
     except JobError as exc:
         raise rejected(str(exc), problems=exc.problems) from None
+    data_bytes = sum(a.nbytes for a in (arrays.x_train, arrays.y_train, arrays.x_test, arrays.y_test))
+    try:
+        check_memory(summarize(document, limits()), config.batch_size, data_bytes, config.optimizer)
+    except LimitReached as exc:
+        raise rejected(str(exc), problems=[{"node": None, "param": "batch_size", "message": str(exc),
+                                            "fix": None}]) from None
     return document, graph, dataset, options, {"notes": notes}
+
+
+def over_limit(exc: LimitReached) -> Response:
+    return Response({"detail": str(exc)}, status=exc.status)
 
 
 class RunCheck(APIView):
@@ -72,22 +85,35 @@ class RunCheck(APIView):
         return Response({"ok": True, "problems": []})
 
 
+def serializer_context() -> dict:
+    return {"positions": lifecycle.queue_positions()}
+
+
 class RunList(generics.ListCreateAPIView):
     serializer_class = RunSerializer
+    pagination_class = HeaderPagination
 
     def get_queryset(self):
         return Run.objects.filter(owner=self.request.user)
 
+    def get_serializer_context(self):
+        return dict(super().get_serializer_context(), **serializer_context())
+
     @extend_schema(request=dict, responses=RunSerializer)
     def post(self, request):
-        from .tasks import train_run
-
+        try:
+            check_waiting(request.user)
+            check_storage(request.user)
+        except LimitReached as exc:
+            return over_limit(exc)
         document, graph, dataset, options, extra = checked_request(request)
-        run = Run.objects.create(owner=request.user, graph=graph, document=document, dataset=str(dataset["id"]),
-                                 dataset_name=dataset["name"], dataset_hash=dataset["hash"], config=options,
-                                 versions=versions(), result=extra)
-        transaction.on_commit(lambda: train_run.delay(run.pk))
-        return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+        with transaction.atomic():
+            run = Run.objects.create(owner=request.user, graph=graph, document=document,
+                                     dataset=str(dataset["id"]), dataset_name=dataset["name"],
+                                     dataset_hash=dataset["hash"], config=options, versions=versions(), result=extra)
+            lifecycle.do_enqueue(run)
+        run.refresh_from_db()
+        return Response(RunSerializer(run, context=serializer_context()).data, status=status.HTTP_201_CREATED)
 
 
 class OwnedRun(generics.GenericAPIView):
@@ -97,15 +123,20 @@ class OwnedRun(generics.GenericAPIView):
         return Run.objects.filter(owner=self.request.user)
 
     def get_run(self) -> Run:
-        run = self.get_object()
-        if check_lost(run):
-            run.refresh_from_db()
-        return run
+        return self.get_object()
 
 
 class RunDetail(OwnedRun):
     def get(self, request, pk):
-        return Response(RunSerializer(self.get_run()).data)
+        return Response(RunSerializer(self.get_run(), context=serializer_context()).data)
+
+    def delete(self, request, pk):
+        run = self.get_run()
+        if not run.is_final:
+            return Response({"detail": f"the run is {run.status}; stop it first, then delete it"}, status=409)
+        weights.remove(run.pk)
+        run.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RunStop(OwnedRun):
@@ -113,11 +144,9 @@ class RunStop(OwnedRun):
         run = self.get_run()
         if run.is_final:
             return Response({"detail": f"the run has already ended ({run.status})"}, status=409)
-        Run.objects.filter(pk=run.pk).update(stop_requested=True)
-        if run.status == Run.QUEUED:
-            do_finish(run.pk, Run.CANCELLED, dict(run.result or {}, error=None, stopped="before it started"))
+        lifecycle.do_stop(run)
         run.refresh_from_db()
-        return Response(RunSerializer(run).data)
+        return Response(RunSerializer(run, context=serializer_context()).data)
 
 
 class RunMetrics(OwnedRun):

@@ -1,14 +1,12 @@
 """ws/runs/<id>/: replay what is stored (after ?after=SEQ), then live messages, with no gap and no
 duplicate; close after the final status. Another user's run closes with code 4404."""
-import asyncio
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 
 from .models import Run
-from .stream import check_lost, group_name, messages_after
+from .stream import group_name, messages_after
 
 FINAL = set(Run.FINAL)
 
@@ -25,16 +23,10 @@ def stored_after(run_id: int, after: int) -> list[dict]:
     return messages_after(run_id, after)
 
 
-@database_sync_to_async
-def lost(run_id: int) -> bool:
-    run = Run.objects.filter(pk=run_id).first()
-    return run is not None and check_lost(run)
-
-
 class RunConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
-        self.last_seq, self.closed, self.watch = 0, False, None
+        self.last_seq, self.closed = 0, False
         run = await owned_run(self.scope.get("user"), self.run_id)
         await self.accept()
         if run is None:
@@ -48,21 +40,12 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             self.last_seq = max(0, int(query.get("after", ["0"])[-1]))
         except ValueError:
             self.last_seq = 0
+        # A lost worker is noticed by the lifecycle sweep, whose final status arrives here like any other.
         for message in await stored_after(self.run_id, self.last_seq):
             await self.deliver(message)
-        if not self.closed:
-            self.watch = asyncio.ensure_future(self.watch_worker())
-
-    async def watch_worker(self):
-        # A killed worker sends nothing more: notice it here, so a watcher is never left hanging.
-        while not self.closed:
-            await asyncio.sleep(settings.LAYERLAB_HEARTBEAT_INTERVAL)
-            await lost(self.run_id)
 
     async def disconnect(self, code):
         self.closed = True
-        if self.watch:
-            self.watch.cancel()
         await self.channel_layer.group_discard(group_name(self.run_id), self.channel_name)
 
     async def run_message(self, event):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .dataset_store import builtin_list, describe_upload, resolve
+from .limits import LimitReached, check_storage, usage
 from .models import Dataset
 from .datasets import DatasetError, UploadOptions, content_hash, parse_upload, preview, save_arrays
 
@@ -59,8 +60,14 @@ class DatasetList(APIView):
         target = Path(settings.MEDIA_ROOT) / "datasets" / f"{uuid.uuid4().hex}.npz"
         target.parent.mkdir(parents=True, exist_ok=True)
         save_arrays(arrays, target)
+        size = target.stat().st_size
         try:
-            ds = Dataset.objects.create(
+            check_storage(request.user, adding=size)
+        except LimitReached as exc:
+            target.unlink(missing_ok=True)
+            return Response({"detail": str(exc)}, status=exc.status)
+        try:
+            ds = Dataset.objects.create(size_bytes=size,
                 owner=request.user, name=name or "dataset", kind=arrays.meta.get("kind", "features"),
                 input_shape=list(arrays.input_shape), dtype=arrays.dtype, num_classes=arrays.num_classes,
                 classes=list(arrays.classes), train_size=arrays.train_size, test_size=arrays.test_size,
@@ -69,6 +76,12 @@ class DatasetList(APIView):
             target.unlink(missing_ok=True)  # nothing half-made stays behind
             raise
         return Response(describe_upload(ds), status=201)
+
+
+class Usage(APIView):
+    @extend_schema(responses=dict, summary="Bytes I store (uploads, run weights) against my quota")
+    def get(self, request):
+        return Response(usage(request.user))
 
 
 class DatasetPreview(APIView):

@@ -16,6 +16,7 @@ class Dataset(models.Model):
     test_size = models.IntegerField()
     content_hash = models.CharField(max_length=64)
     path = models.CharField(max_length=500)
+    size_bytes = models.BigIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -27,8 +28,9 @@ class Dataset(models.Model):
 
 class Run(models.Model):
     QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
-    STATUSES = [(s, s) for s in (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)]
-    FINAL = (SUCCEEDED, FAILED, CANCELLED)
+    TIMED_OUT = "timed_out"
+    STATUSES = [(s, s) for s in (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT)]
+    FINAL = (SUCCEEDED, FAILED, CANCELLED, TIMED_OUT)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runs")
     graph = models.ForeignKey("builder.Graph", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
@@ -49,9 +51,17 @@ class Run(models.Model):
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True)
+    # Lifecycle bookkeeping, written only by trainer/lifecycle.py: when the run was handed to
+    # Celery (None while it waits in the database), the attempt number its message carries, and
+    # whether its worker is shutting down (it stops after the current step and goes back to the queue).
+    dispatched = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempt = models.PositiveIntegerField(default=0)
+    handback = models.BooleanField(default=False)
+    weights_bytes = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-created"]
+        indexes = [models.Index(fields=["owner", "status"])]
 
     def __str__(self) -> str:
         return f"run {self.pk} ({self.status})"

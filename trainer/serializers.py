@@ -41,9 +41,15 @@ class RunSerializer(serializers.ModelSerializer):
                   "versions", "document"]
 
     def get_queue_position(self, run: Run):
+        """How many runs start before this one (fair order, see trainer/fairness.py), plus one."""
         if run.status != Run.QUEUED:
             return None
-        return Run.objects.filter(status=Run.QUEUED, pk__lt=run.pk).count() + 1
+        positions = self.context.get("positions")
+        if positions is None:
+            from .lifecycle import queue_positions
+
+            positions = self.context["positions"] = queue_positions()
+        return positions.get(run.pk)
 
     def get_name(self, run: Run) -> str:
         name = run.document.get("name") if isinstance(run.document, dict) else None

@@ -1,23 +1,20 @@
 """A run's stream: every message is stored with the next seq first, then sent to the run's group.
 
-Used by the Celery task (points, statuses) and by the web process (a queued run stopped, a lost
-worker noticed). `seq` is unique per run (a database constraint), so concurrent writers retry.
+Used by the Celery task (points) and by trainer/lifecycle.py (every status). `seq` is unique per
+run (a database constraint), so concurrent writers retry.
 """
 import asyncio
+import logging
 import threading
 import time
-from datetime import timedelta, timezone as dt_timezone
 
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
 
-from .models import Run, RunMessage
+from .models import RunMessage
 
-LOST = ("The training worker was lost (it stopped responding at {when} UTC). "
-        "The points recorded so far are kept; start the run again to retrain.")
+log = logging.getLogger(__name__)
 
 
 def group_name(run_id: int) -> str:
@@ -59,31 +56,11 @@ def do_append(run_id: int, payload: dict) -> dict:
             time.sleep(0.01 * (attempt + 1))  # another writer took this seq: take the next
     else:
         raise RuntimeError(f"could not store a message for run {run_id}")
-    _sender.send(group_name(run_id), message)
+    try:
+        _sender.send(group_name(run_id), message)
+    except Exception:  # Redis restarting: the message is stored, and watchers replay it from the store
+        log.warning("run %s: message %s stored but not sent live", run_id, message["seq"], exc_info=True)
     return message
-
-
-def do_finish(run_id: int, status: str, result: dict) -> bool:
-    """End a run once: the first caller wins, records the status message and returns True."""
-    now = timezone.now()
-    ended = Run.objects.filter(pk=run_id).exclude(status__in=Run.FINAL).update(
-        status=status, result=result, finished=now
-    )
-    if ended:
-        do_append(run_id, {"type": "status", "status": status, "result": result, "time": now.timestamp()})
-    return bool(ended)
-
-
-def check_lost(run: Run) -> bool:
-    """Fail a running run whose worker stopped sending heartbeats. True when it was lost."""
-    if run.status != Run.RUNNING or run.heartbeat is None:
-        return False
-    limit = timezone.now() - timedelta(seconds=settings.LAYERLAB_HEARTBEAT_TIMEOUT)
-    if run.heartbeat >= limit:
-        return False
-    when = run.heartbeat.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    result = dict(run.result or {}, error=LOST.format(when=when))
-    return do_finish(run.pk, Run.FAILED, result)
 
 
 def messages_after(run_id: int, after: int) -> list[dict]:

@@ -1,31 +1,57 @@
-"""The training task: load the run, call the engine with a callback that stores and sends points."""
-import socket
+"""The training task: claim the run, call the engine with a callback that stores and sends points,
+and end the run through the lifecycle. Also the worker's own schedule: the lifecycle sweep at
+start-up and every heartbeat interval, and the hand-back of running runs on a warm shutdown."""
+import logging
 import threading
-import time
 
 from celery import shared_task
+from celery.signals import worker_ready, worker_shutting_down
 from django.conf import settings
+from django.db import close_old_connections
 from django.utils import timezone
 
-from . import weights
-from .models import Run
-from .stream import do_append, do_finish
-from .engine.throttle import PointThrottle
+from . import lifecycle, weights
 from .dataset_store import resolve
 from .engine.job import Job, build_job
+from .engine.throttle import PointThrottle
+from .guards import RunGuard
+from .models import Run
+from .stream import do_append
 
-LOST_BEFORE = "The worker running this run was lost before it finished; its points so far are kept."
+log = logging.getLogger(__name__)
+
+
+def send_run(run_id: int, attempt: int) -> None:
+    """Hand one run to Celery; the task id names the attempt, so the sweep can find it in the broker."""
+    train_run.apply_async((run_id, attempt), task_id=f"run-{run_id}-{attempt}")
+
+
+def broker_holds() -> set[str] | None:
+    """Task ids of the training messages the broker holds (waiting or delivered, unacknowledged);
+    None when the broker cannot be asked (not Redis)."""
+    import redis
+
+    if not settings.REDIS_URL:
+        return None
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
+    try:
+        raw = client.lrange("training", 0, -1) + list(client.hvals("unacked"))
+    except redis.RedisError:
+        return None
+    finally:
+        client.close()
+    return {part.split(b'"')[0].decode() for item in raw for part in item.split(b'"id": "')[1:]}
 
 
 def prepare(run: Run) -> Job:
-    from builder.api import limits
+    from builder.config import limits
 
     arrays, _ = resolve(run.dataset, run.owner)
     return build_job(run.document, arrays, run.config, limits())
 
 
 class Heartbeat(threading.Thread):
-    """Tells the web side this run's worker is alive; it stops when the process dies."""
+    """Tells the sweep this run's worker is alive; it stops when the process dies."""
 
     def __init__(self, run_id: int, interval: float):
         super().__init__(daemon=True, name=f"heartbeat-{run_id}")
@@ -34,46 +60,57 @@ class Heartbeat(threading.Thread):
     def run(self) -> None:
         while not self.done.wait(self.interval):
             Run.objects.filter(pk=self.run_id, status=Run.RUNNING).update(heartbeat=timezone.now())
+        close_old_connections()
 
 
-@shared_task(name="trainer.train_run", acks_late=True, queue="training", ignore_result=True)
-def train_run(run_id: int) -> None:
-    run = Run.objects.filter(pk=run_id).first()
-    if run is None or run.status in Run.FINAL:
-        return
-    if run.status == Run.RUNNING:
-        # Redelivered after the worker that started it died: never train twice in secret.
-        do_finish(run_id, Run.FAILED, dict(run.result or {}, error=LOST_BEFORE))
-        return
-    claimed = Run.objects.filter(pk=run_id, status=Run.QUEUED).update(
-        status=Run.RUNNING, started=timezone.now(), heartbeat=timezone.now(), worker=socket.gethostname()
-    )
-    if not claimed:
-        return
+@shared_task(bind=True, name="trainer.train_run", acks_late=True, queue="training", ignore_result=True)
+def train_run(self, run_id: int, attempt: int | None = None) -> None:
+    if attempt is None:  # a message from before attempts existed
+        attempt = Run.objects.filter(pk=run_id).values_list("attempt", flat=True).first() or 0
+    worker = self.request.hostname or "worker"
+    if not lifecycle.do_claim(run_id, attempt, worker):
+        return  # stale, duplicate or already ended: the database says what this run is doing
     heartbeat = Heartbeat(run_id, settings.LAYERLAB_HEARTBEAT_INTERVAL)
     heartbeat.start()
+    try:
+        train_claimed(run_id)
+    finally:
+        heartbeat.done.set()
+
+
+def train_claimed(run_id: int) -> None:
     model = None
+    guard = RunGuard(run_id)
     try:
         job = prepare(Run.objects.get(pk=run_id))
         model = job.model
         Run.objects.filter(pk=run_id).update(device=job.device)
         do_append(run_id, {"type": "status", "status": "running", "device": job.device,
                            "notes": job.notes, "time": timezone.now().timestamp()})
+        guard.start(job.device)
         points = PointThrottle(lambda event: on_event(run_id, model, event))
         try:
-            result = job.train(on_event=points, should_stop=StopCheck(run_id))
+            result = job.train(on_event=points, should_stop=guard)
         finally:
             points.flush()  # the last train points before the final status
         weights.save(run_id, model)
-        status = Run.CANCELLED if result["status"] == "cancelled" else Run.SUCCEEDED
-        do_finish(run_id, status, result)
+        end(run_id, guard, result)
     except Exception as exc:  # a failed run says why; the weights so far stay downloadable
         if model is not None:
             weights.save(run_id, model)
-        do_finish(run_id, Run.FAILED, {"error": f"{type(exc).__name__}: {exc}"})
+        lifecycle.do_finish(run_id, Run.FAILED, {"error": f"{type(exc).__name__}: {exc}"})
         raise
-    finally:
-        heartbeat.done.set()
+
+
+def end(run_id: int, guard: RunGuard, result: dict) -> None:
+    if guard.reason == "handback":
+        lifecycle.do_hand_back(run_id)
+    elif guard.reason in ("timeout", "memory"):
+        status = Run.TIMED_OUT if guard.reason == "timeout" else Run.FAILED
+        lifecycle.do_finish(run_id, status, dict(result, status=status, error=guard.message))
+    else:
+        status = Run.CANCELLED if result["status"] == "cancelled" else Run.SUCCEEDED
+        lifecycle.do_finish(run_id, status, result)
 
 
 def on_event(run_id: int, model, event: dict) -> None:
@@ -82,15 +119,44 @@ def on_event(run_id: int, model, event: dict) -> None:
         weights.save(run_id, model)  # a checkpoint per epoch: a lost or stopped run keeps its weights
 
 
-class StopCheck:
-    """Asked between steps whether the user pressed Stop; reads the database at most every 0.2 s."""
+@shared_task(name="trainer.sweep", queue="training", ignore_result=True)
+def sweep_task() -> dict:
+    return lifecycle.sweep()
 
-    def __init__(self, run_id: int, every: float = 0.2):
-        self.run_id, self.every, self.last = run_id, every, float("-inf")
 
-    def __call__(self) -> bool:
-        now = time.monotonic()
-        if now - self.last < self.every:
-            return False
-        self.last = now
-        return Run.objects.filter(pk=self.run_id, stop_requested=True).exists()
+class Sweeper(threading.Thread):
+    """The worker's own schedule: sweep at start-up, then every heartbeat interval."""
+
+    def __init__(self, interval: float):
+        super().__init__(daemon=True, name="lifecycle-sweep")
+        self.interval, self.done = interval, threading.Event()
+
+    def run(self) -> None:
+        while True:
+            try:
+                lifecycle.sweep()
+            except Exception:  # a database or broker hiccup: try again next time
+                log.exception("lifecycle sweep failed")
+            finally:
+                close_old_connections()
+            if self.done.wait(self.interval):
+                return
+
+
+_sweeper: Sweeper | None = None
+
+
+@worker_ready.connect
+def start_sweeper(sender=None, **_):
+    global _sweeper
+    _sweeper = Sweeper(settings.LAYERLAB_HEARTBEAT_INTERVAL)
+    _sweeper.start()
+
+
+@worker_shutting_down.connect
+def hand_back_runs(sender=None, **_):
+    if _sweeper:
+        _sweeper.done.set()
+    worker = getattr(sender, "hostname", None) or str(sender)
+    count = lifecycle.do_request_hand_back(worker)
+    log.warning("worker %s shutting down: %d running run(s) will go back to the queue", worker, count)

@@ -25,8 +25,15 @@ def save(run_id: int, model: torch.nn.Module) -> None:
     tmp = target.with_suffix(".tmp")
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     torch.save(state, tmp)
-    os.replace(tmp, target)
-    Run.objects.filter(pk=run_id, has_weights=False).update(has_weights=True)
+    os.replace(tmp, target)  # one file per run: each checkpoint replaces the last
+    Run.objects.filter(pk=run_id).update(has_weights=True, weights_bytes=target.stat().st_size)
+
+
+def remove(run_id: int) -> None:
+    """Delete every file of a run (weights, checkpoint)."""
+    import shutil
+
+    shutil.rmtree(path(run_id).parent, ignore_errors=True)
 
 
 def load(run_id: int) -> dict:

@@ -163,6 +163,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "webapp.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "trainer.pagination.HeaderPagination",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # ?format= names a weights format (api.md), not a DRF renderer.
     "URL_FORMAT_OVERRIDE": None,
@@ -203,6 +204,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
-# A running run whose worker sends no heartbeat for this long is failed as "worker lost".
-LAYERLAB_HEARTBEAT_TIMEOUT = envint("LAYERLAB_HEARTBEAT_TIMEOUT", 60, 2)
-LAYERLAB_HEARTBEAT_INTERVAL = max(1, LAYERLAB_HEARTBEAT_TIMEOUT // 6)
+# A running run whose worker sends no heartbeat for this long is failed as "worker lost" by the
+# sweep, which every training worker runs at start-up and every heartbeat interval.
+LAYERLAB_HEARTBEAT_TIMEOUT = envint("LAYERLAB_HEARTBEAT_TIMEOUT", 30, 2)
+LAYERLAB_HEARTBEAT_INTERVAL = max(1, LAYERLAB_HEARTBEAT_TIMEOUT // 3)
+
+# Runs trained at once by one worker machine (Celery processes; each holds its own model and data
+# on the device), and training slots in the whole deployment (machines x runs per worker).
+LAYERLAB_RUNS_PER_WORKER = envint("LAYERLAB_RUNS_PER_WORKER", 1, 1)
+LAYERLAB_TRAINING_SLOTS = envint("LAYERLAB_TRAINING_SLOTS", LAYERLAB_RUNS_PER_WORKER, 1)
+# Per user and per run (each refusal names its setting).
+LAYERLAB_MAX_WAITING_PER_USER = envint("LAYERLAB_MAX_WAITING_PER_USER", 3, 1)
+LAYERLAB_MAX_RUNNING_PER_USER = envint("LAYERLAB_MAX_RUNNING_PER_USER", 1, 1)
+LAYERLAB_MAX_RUN_SECONDS = envint("LAYERLAB_MAX_RUN_SECONDS", 3600, 1)
+LAYERLAB_MAX_RUN_MEMORY_MB = envint("LAYERLAB_MAX_RUN_MEMORY_MB", 4096, 1)
+LAYERLAB_MAX_STORAGE_MB = envint("LAYERLAB_MAX_STORAGE_MB", 1024, 1)
+LAYERLAB_PAGE_SIZE = envint("LAYERLAB_PAGE_SIZE", 100, 1)

@@ -1,8 +1,15 @@
 // Datasets: list, upload with a progress bar (XMLHttpRequest reports upload progress; fetch does
 // not), the API's error message when a file is refused, and a preview of samples and classes.
-import { $, api, cookie, drawSample, el, fmtInt } from "./util.js";
+import { $, api, cookie, drawSample, el, fmtBytes, fmtInt } from "./util.js";
+
+async function showUsage() {
+  const u = await api("/api/usage/");
+  $("#usage").textContent = `Storage: ${fmtBytes(u.used_bytes)} of ${fmtBytes(u.limit_bytes)} used ` +
+    `(uploads ${fmtBytes(u.datasets_bytes)}, run weights ${fmtBytes(u.weights_bytes)}).`;
+}
 
 async function list() {
+  showUsage().catch(() => {});
   const datasets = await api("/api/datasets/");
   $("#ds-table tbody").replaceChildren(...datasets.map((d) => el("tr", {},
     el("td", {}, d.name, d.builtin ? el("span", { class: "muted small" }, " (built-in)") : null),

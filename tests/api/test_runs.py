@@ -67,9 +67,9 @@ def test_it_stops_a_queued_run_and_records_the_status(alice):
     r = alice.post(f"/api/runs/{run_id}/stop/")
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     messages = alice.get(f"/api/runs/{run_id}/metrics/").json()
-    assert [(m["seq"], m["type"], m["status"]) for m in messages] == [(1, "status", "cancelled")]
+    assert [(m["seq"], m["type"], m["status"]) for m in messages] == [(1, "status", "queued"), (2, "status", "cancelled")]
     assert alice.post(f"/api/runs/{run_id}/stop/").status_code == 409
-    assert alice.get(f"/api/runs/{run_id}/metrics/?after=1").json() == []
+    assert alice.get(f"/api/runs/{run_id}/metrics/?after=2").json() == []
     assert alice.get(f"/api/runs/{run_id}/metrics/?after=x").status_code == 400
 
 

@@ -53,7 +53,7 @@ def test_it_trains_from_request_to_final_status_with_every_message_in_order(live
     run = start_run(live_app, api)
     messages = watch(live_app, token, run["id"])
     assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
-    assert messages[0]["type"] == "status" and messages[0]["status"] == "running"
+    assert [(m["type"], m["status"]) for m in messages[:2]] == [("status", "queued"), ("status", "running")]
     final = messages[-1]
     assert final["type"] == "status" and final["status"] == "succeeded"
     assert final["result"]["test_accuracy"] > 0.5
@@ -103,26 +103,6 @@ def test_it_reports_the_queue_position_of_a_waiting_run(live_app, alice):
     api.post(f"{live_app.url}/api/runs/{busy['id']}/stop/")
     assert wait_status(live_app, api, busy["id"], {"cancelled"})["status"] == "cancelled"
     assert api.get(f"{live_app.url}/api/runs/{waiting['id']}/").json()["status"] == "cancelled"
-
-
-def test_it_fails_a_run_whose_worker_was_killed_and_keeps_its_points(live_app, alice):
-    api, token = alice
-    run = start_run(live_app, api, epochs=400)
-    wait_for(lambda: any(m.get("split") == "val" for m in api.get(f"{live_app.url}/api/runs/{run['id']}/metrics/").json()),
-             "a first epoch", timeout=60)
-    live_app.kill_worker()
-    try:
-        messages = watch(live_app, token, run["id"], timeout=60)  # the watcher notices the lost worker
-        assert messages[-1]["status"] == "failed"
-        assert "worker was lost" in messages[-1]["result"]["error"]
-        assert sum(m["type"] == "metric" for m in messages) > 1
-        detail = api.get(f"{live_app.url}/api/runs/{run['id']}/").json()
-        assert detail["status"] == "failed" and detail["has_weights"]
-        assert api.get(f"{live_app.url}/api/runs/{run['id']}/weights/?format=safetensors").status_code == 200
-    finally:
-        live_app.start_worker()
-    after = start_run(live_app, api, epochs=1)  # the new worker takes new runs
-    assert wait_status(live_app, api, after["id"], {"succeeded", "failed"})["status"] == "succeeded"
 
 
 def test_it_downloads_weights_and_code_that_agree(live_app, alice):

@@ -4,7 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from builder.api import limits
+from builder.config import limits
 
 
 def read_document(path: str):

@@ -5,7 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from builder.api import limits
+from builder.config import limits
 from builder.management.commands.graph import read_document
 
 
