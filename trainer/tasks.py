@@ -63,7 +63,7 @@ class Heartbeat(threading.Thread):
         close_old_connections()
 
 
-@shared_task(bind=True, name="trainer.train_run", acks_late=True, queue="training", ignore_result=True)
+@shared_task(bind=True, name="trainer.train_run", acks_late=True, ignore_result=True)
 def train_run(self, run_id: int, attempt: int | None = None) -> None:
     if attempt is None:  # a message from before attempts existed
         attempt = Run.objects.filter(pk=run_id).values_list("attempt", flat=True).first() or 0
@@ -119,7 +119,7 @@ def on_event(run_id: int, model, event: dict) -> None:
         weights.save(run_id, model)  # a checkpoint per epoch: a lost or stopped run keeps its weights
 
 
-@shared_task(name="trainer.sweep", queue="training", ignore_result=True)
+@shared_task(name="trainer.sweep", ignore_result=True)
 def sweep_task() -> dict:
     return lifecycle.sweep()
 

@@ -187,7 +187,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ROUTES = {"trainer.tasks.*": {"queue": "training"}}
+CELERY_TASK_ROUTES = {"trainer.*": {"queue": "training"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("LAYERLAB_VISIBILITY_TIMEOUT", 86400, 60)}
 
 # Limits on what users may send.

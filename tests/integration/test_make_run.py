@@ -12,19 +12,20 @@ import psutil
 import pytest
 import requests
 
+from tests.api.conftest import DIGITS_MLP
 from tests.live import ROOT, free_port, wait_for
 
 pytestmark = pytest.mark.integration
 
 
-def start_supervisor(tmp_path: Path, path_env: str) -> tuple[subprocess.Popen, int]:
+def start_supervisor(tmp_path: Path, path_env: str, log=None) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     env.update(PORT=str(port), LAYERLAB_DATA_DIR=str(tmp_path), PATH=path_env, PYTHONUNBUFFERED="1",
                LAYERLAB_DATASET_CACHE=str(ROOT / "var" / "datasets-cache"))
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    proc = subprocess.Popen([sys.executable, "scripts/run.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable, "scripts/run.py"], cwd=ROOT, env=env,
+                            stdout=log or subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return proc, port
 
 
@@ -61,3 +62,59 @@ def test_it_starts_everything_on_embedded_defaults_and_stops_it_all(tmp_path):
     wait_for(lambda: not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE],
              "every child to exit", timeout=30)
     assert proc.returncode == 0
+
+
+def signup_token(url: str) -> str:
+    from tests.live import LiveApp
+
+    app = LiveApp.__new__(LiveApp)
+    app.url = url
+    return app.signup()[2]
+
+
+@pytest.mark.timeout(600)
+def test_it_survives_a_killed_redis_and_a_sigterm_with_nothing_lost(tmp_path):
+    """kill -9 the embedded Redis mid-run with runs waiting, then SIGTERM the whole stack mid-run and
+    start it again on the same data: every run ends, every point survives, no seq gap."""
+    from tests.integration.test_live_runs import watch
+
+    path_env = str(Path(sys.executable).parent) + ":/bin"
+    log = tmp_path / "stack.log"
+
+    def printed(pattern: str) -> None:  # the stack's output goes to a file, so a full pipe never blocks it
+        wait_for(lambda: re.search(pattern, log.read_text(errors="replace")), pattern, 90)
+
+    proc, port = start_supervisor(tmp_path, path_env, open(log, "a"))
+    url = f"http://127.0.0.1:{port}"
+    printed(rf"http://127\.0\.0\.1:{port}/")
+    token = signup_token(url)
+    api = requests.Session()
+    api.headers["Authorization"] = f"Token {token}"
+    body = {"graph": DIGITS_MLP, "dataset": "digits", "batch_size": 32}
+    runs = [api.post(f"{url}/api/runs/", json=dict(body, epochs=e)).json()["id"] for e in (10, 2, 2)]
+    wait_for(lambda: api.get(f"{url}/api/runs/{runs[0]}/").json()["status"] == "running", "the first run", 90)
+    redis = [c for c in psutil.Process(proc.pid).children() if "redis-server" in c.name()][0]
+    redis.kill()
+    printed(r"the embedded Redis server restarted")
+    final = {"succeeded", "failed", "cancelled", "timed_out"}
+    for run_id in runs[1:] + runs[:1]:
+        wait_for(lambda: api.get(f"{url}/api/runs/{run_id}/").json()["status"] in final, f"run {run_id}", 240, 0.5)
+    assert {api.get(f"{url}/api/runs/{r}/").json()["status"] for r in runs} == {"succeeded"}
+
+    long_run = api.post(f"{url}/api/runs/", json=dict(body, epochs=15)).json()["id"]
+    wait_for(lambda: any(m.get("split") == "val" for m in api.get(f"{url}/api/runs/{long_run}/metrics/").json()),
+             "a first epoch", 90)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(120) == 0
+    proc, port = start_supervisor(tmp_path, path_env, open(log, "a"))  # the same data, a new port
+    try:
+        printed(rf"http://127\.0\.0\.1:{port}/")
+        api_now = f"http://127.0.0.1:{port}/api/runs/{long_run}/metrics/"
+        wait_for(lambda: api.get(api_now).json()[-1].get("status") != "queued", "the run to resume", 120, 0.5)
+        messages = watch(type("App", (), {"ws_url": f"ws://127.0.0.1:{port}"}), token, long_run, timeout=240)
+        assert messages[-1]["status"] == "succeeded"
+        assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
+        assert any(m.get("reason") and "went back to the queue" in m["reason"] for m in messages)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(120)
