@@ -61,18 +61,21 @@ def md5_of(path: Path) -> str:
 
 
 def fetch_file(dataset: str, source: Source, target_dir: Path, settings: FetchSettings,
-               on_bytes: Callable[[int], None] = lambda n: None) -> Path:
-    """`target_dir/source.filename`, verified; a verified copy already there is reused."""
+               on_bytes: Callable[[int], None] = lambda n: None,
+               on_length: Callable[[int], None] = lambda n: None) -> Path:
+    """`target_dir/source.filename`, verified; a verified copy already there is reused. `on_bytes(n)` is
+    told of bytes received (negative when a failed try is taken back), `on_length` of the size a server gives."""
     expected = settings.checksums.get(f"{dataset}/{source.filename}", source.md5).lower()
     target = Path(target_dir) / source.filename
     if target.exists() and md5_of(target) == expected:
+        on_length(target.stat().st_size)
         on_bytes(target.stat().st_size)
         return target
     where = locations(dataset, source, settings)
     failures = []
     for location in where:
         try:
-            _copy_verified(location, target, expected, settings.timeout, on_bytes)
+            _copy_verified(location, target, expected, settings.timeout, on_bytes, on_length)
             return target
         except _Failed as failure:
             failures.append(failure)
@@ -107,8 +110,10 @@ def _open(location: str, timeout: float):
         raise _Failed("unreachable", f"{location}: {reason}") from None
 
 
-def _copy_verified(location: str, target: Path, expected: str, timeout: float, on_bytes) -> None:
+def _copy_verified(location: str, target: Path, expected: str, timeout: float, on_bytes, on_length) -> None:
     stream, size = _open(location, timeout)
+    if size is not None:
+        on_length(size)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
     received = 0

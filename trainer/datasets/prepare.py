@@ -83,7 +83,7 @@ def prepare(name: str, spec, path: Path, settings: FetchSettings, on_progress: P
 
 def _fetch_and_build(name, spec, path: Path, settings: FetchSettings, on_progress: Progress | None) -> Arrays:
     cache_dir = path.parent
-    total = sum(s.size for s in spec.sources)
+    sizes = {s.filename: s.size for s in spec.sources}  # published sizes, until a server gives the real ones
     state = {"done": 0, "last": 0.0}
 
     def on_bytes(n: int) -> None:
@@ -91,18 +91,23 @@ def _fetch_and_build(name, spec, path: Path, settings: FetchSettings, on_progres
         now = time.monotonic()
         if now - state["last"] >= 0.2:
             state["last"] = now
+            total = sum(sizes.values())
             write_status(cache_dir, name, "downloading", state["done"], total)
             if on_progress:
                 on_progress(min(1.0, state["done"] / total))
 
+    def fetch(source):
+        return fetch_file(name, source, work, settings, on_bytes,
+                          on_length=lambda n: sizes.__setitem__(source.filename, n))
+
     work = cache_dir / "downloads" / name
-    write_status(cache_dir, name, "downloading", 0, total)
+    write_status(cache_dir, name, "downloading", 0, sum(sizes.values()))
     try:
-        files = {s.filename: fetch_file(name, s, work, settings, on_bytes) for s in spec.sources}
+        files = {s.filename: fetch(s) for s in spec.sources}
     except Exception as exc:  # the originals verified so far stay in `work` for the next try
-        write_status(cache_dir, name, "failed", state["done"], total, str(exc))
+        write_status(cache_dir, name, "failed", state["done"], sum(sizes.values()), str(exc))
         raise
-    total = max(total, state["done"])
+    total = state["done"]
     write_status(cache_dir, name, "preparing", state["done"], total)
     try:
         arrays = spec.build(files)
