@@ -17,8 +17,8 @@ pytestmark = pytest.mark.browser
 def origin(tmp_path_factory):
     root = tmp_path_factory.mktemp("mirror")
     checksums = write_mirror(root, originals())
-    # 512 bytes every 100 ms: the small MNIST files take about 7 s, long enough to watch.
-    with Origin(root, delay=0.1, chunk=512) as server:
+    # 1 KB every 100 ms: the small CIFAR-10 archive (75 KB) takes about 8 s, long enough to watch.
+    with Origin(root, delay=0.1, chunk=1024) as server:
         yield server, checksums
 
 
@@ -55,10 +55,10 @@ def test_it_downloads_a_dataset_once_with_a_live_progress_bar(page, console, liv
     log_in(other, live_app.url, *live_app.signup()[:2])
     log_in(page, live_app.url, *account)
     page.goto(f"{live_app.url}/datasets/")
-    row = page.locator('#ds-table tbody tr[data-id="mnist"]')
+    row = page.locator('#ds-table tbody tr[data-id="cifar10"]')
     button = row.locator(".fetch-button")
-    expect(button).to_have_text("Download (11.1 MB)")
-    watch_progress(page, "mnist")
+    expect(button).to_have_text("Download (162.2 MB)")
+    watch_progress(page, "cifar10")
     button.click()
     expect(row.locator(".fetch-progress")).to_be_visible()
     expect(row.locator(".fetch-status")).to_contain_text("Downloading…")
@@ -66,20 +66,20 @@ def test_it_downloads_a_dataset_once_with_a_live_progress_bar(page, console, liv
 
     # The second student opening the page meanwhile sees the same download, not a new one.
     other.goto(f"{live_app.url}/datasets/")
-    expect(other.locator('tr[data-id="mnist"] .fetch-progress')).to_be_visible()
+    expect(other.locator('tr[data-id="cifar10"] .fetch-progress')).to_be_visible()
 
     expect(row.locator("button", has_text="Preview")).to_be_visible(timeout=60_000)
-    expect(other.locator('tr[data-id="mnist"] button', has_text="Preview")).to_be_visible(timeout=30_000)
+    expect(other.locator('tr[data-id="cifar10"] button', has_text="Preview")).to_be_visible(timeout=30_000)
     other.close()
     seen = page.evaluate("window.barValues")
     assert any(0 < v < 100 for v in seen), seen  # the bar moved through the download, not just 0 then done
     assert seen == sorted(seen), seen
-    assert sorted(server.requests.values()) == [1, 1, 1, 1] and all(p.startswith("/mnist/") for p in server.requests)
+    assert server.requests == {"/cifar10/cifar-10-binary.tar.gz": 1}
 
     row.locator("button", has_text="Preview").click()
-    expect(page.locator("#preview-title")).to_have_text("Preview: mnist")
+    expect(page.locator("#preview-title")).to_have_text("Preview: cifar10")
     expect(page.locator("#preview-samples li canvas")).to_have_count(8)
-    expect(page.locator("#class-counts")).to_contain_text("0: ")
+    expect(page.locator("#class-counts")).to_contain_text("airplane: ")
 
 
 def test_it_shows_why_a_download_failed(page, console, live_app, account, origin):

@@ -150,7 +150,7 @@ def _copy_verified(location: str, target: Path, expected: str, timeout: float, o
 
 def _read(stream, location: str, received: int, size: int | None) -> bytes:
     try:
-        return stream.read(CHUNK)
+        return stream.read1(CHUNK)  # what has arrived, up to CHUNK: progress moves with the network
     except (HTTPException, TimeoutError, ConnectionError) as exc:  # a cut or stalled connection
         total = f"{size:,}" if size else "?"
         raise _Failed("cut", f"The download from {location} stopped after {received:,} of {total} bytes "
