@@ -125,4 +125,4 @@ def _fetch_and_build(name, spec, path: Path, settings: FetchSettings, on_progres
     write_status(cache_dir, name, "ready", total, total)
     if on_progress:
         on_progress(1.0)
-    return arrays
+    return load_arrays(path)  # exactly what every later use reads (and writable, unlike the parsed buffers)
