@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from . import dataset_store as store
 from .dataset_store import builtin_list, describe_upload, resolve
 from .models import Dataset
-from .datasets import BUILTINS, DatasetError, NotPresent, UploadOptions, content_hash, parse_upload, preview, save_arrays
+from .datasets import BUILTINS, DatasetError, UploadOptions, content_hash, parse_upload, preview, save_arrays
 
 OPTION_FIELDS = {"label_column": str, "text_column": str, "seq_len": int, "vocab_size": int,
                  "color": str, "test_fraction": float, "seed": int}
@@ -75,10 +75,7 @@ class DatasetList(APIView):
 class DatasetPreview(APIView):
     @extend_schema(responses=dict)
     def get(self, request, key):
-        try:
-            arrays, info = resolve(key, request.user, fetch=False)  # never a download in a web request
-        except NotPresent as exc:
-            return Response({"detail": str(exc)}, status=409)
+        arrays, info = resolve(key, request.user, fetch=False)  # never a download in a web request: 409
         return Response(dict(preview(arrays), dataset=info))
 
 

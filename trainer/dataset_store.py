@@ -4,8 +4,9 @@ import time
 
 from django.conf import settings
 from django.http import Http404
+from rest_framework.exceptions import APIException
 
-from .datasets import (BUILTINS, Arrays, FetchSettings, NotPresent, content_hash, fraction, is_present, load_arrays,
+from .datasets import (BUILTINS, Arrays, DatasetError, FetchSettings, content_hash, fraction, is_present, load_arrays,
                        load_builtin, read_status, write_status)
 from .datasets.prepare import ACTIVE, STALE_AFTER
 from .models import Dataset
@@ -98,11 +99,24 @@ def _upload(key, user) -> Dataset:
         raise Http404(f"no dataset {key!r}; use a built-in ({', '.join(BUILTINS)}) or one of your uploads") from None
 
 
-def resolve(key, user, on_progress=None, fetch: bool = True) -> tuple[Arrays, dict]:
-    """(arrays, description) for a dataset id the user may use; Http404 otherwise. An absent downloadable
-    built-in is fetched first, calling on_progress(fraction); with fetch=False it raises NotPresent."""
+class DatasetUnavailable(APIException, DatasetError):
+    """A built-in that is not on this server (or failed to fetch): 409 with the core's sentence in an API
+    view, and still a DatasetError for a worker or a command."""
+    status_code = 409
+    default_code = "dataset_unavailable"
+
+
+def resolve(key, user, on_progress=None, fetch: bool | None = None) -> tuple[Arrays, dict]:
+    """(arrays, description) for a dataset id the user may use; Http404 otherwise.
+
+    An absent downloadable built-in is fetched first when `fetch`, which defaults to whether
+    `on_progress` is given: a caller that can report progress (a worker, the CLI) fetches, calling
+    on_progress(fraction); a web request, which must not wait for a download, gets DatasetUnavailable."""
     if isinstance(key, str) and key in BUILTINS:
-        arrays, digest = builtin(key, on_progress, fetch)
+        try:
+            arrays, digest = builtin(key, on_progress, on_progress is not None if fetch is None else fetch)
+        except DatasetError as exc:
+            raise DatasetUnavailable(str(exc)) from None
         return arrays, dict(describe(key, key, arrays), hash=digest, present=True)
     ds = _upload(key, user)
     return load_arrays(ds.path), dict(describe_upload(ds), hash=ds.content_hash)
@@ -113,5 +127,5 @@ def declared(key, user) -> tuple[Arrays, dict]:
     its declared shape, dtype and classes (enough to check and queue a run), and hash None."""
     try:
         return resolve(key, user, fetch=False)
-    except NotPresent:
+    except DatasetUnavailable:
         return BUILTINS[key].stand_in(key), dict(describe_builtin(key), hash=None)

@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.api.conftest import SPEC_EXAMPLE
 from tests.origins import Origin, closed_port_url, originals, write_mirror
 from trainer import dataset_store
 from trainer.datasets import BUILTINS, cache_path
@@ -111,3 +112,14 @@ def test_it_fails_on_the_command_line_with_the_reason(origin, settings):
     (origin.root / "imdb" / "aclImdb_v1.tar.gz").write_bytes(b"not the archive")
     with pytest.raises(CommandError, match="imdb: aclImdb_v1.tar.gz from .* does not match its published checksum"):
         call_command("datasets", "fetch", "imdb", stdout=io.StringIO())
+
+
+def test_it_never_fetches_for_a_run_request_in_the_web_process(alice, origin):
+    # Until the run API queues runs on absent datasets (dataset_store.declared), it refuses them with a
+    # 409 that says how to fetch them: the request itself never downloads.
+    r = alice.post("/api/runs/", {"graph": SPEC_EXAMPLE, "dataset": "cifar10"}, format="json")
+    assert r.status_code == 409 and "cifar10 is not on this server yet" in r.json()["detail"]
+    assert origin.requests == {}
+    assert alice.post("/api/datasets/cifar10/fetch/").status_code == 202
+    r = alice.post("/api/runs/check/", {"graph": SPEC_EXAMPLE, "dataset": "cifar10"}, format="json")
+    assert r.status_code == 200 and r.json()["ok"], r.content  # the seed CNN fits [3, 32, 32] and 10 classes
