@@ -6,9 +6,9 @@ from django.conf import settings
 from django.http import Http404
 from rest_framework.exceptions import APIException
 
-from .datasets import (BUILTINS, Arrays, DatasetError, FetchSettings, content_hash, fraction, is_present, load_arrays,
-                       load_builtin, read_status, write_status)
-from .datasets.prepare import ACTIVE, STALE_AFTER
+from .datasets import (BUILTINS, Arrays, DatasetError, FetchSettings, cache_path, content_hash, fraction, is_present,
+                       load_arrays, load_builtin, read_status, write_status)
+from .datasets.prepare import ACTIVE, STALE_AFTER, stored_hash
 from .models import Dataset
 
 _loaded: dict[str, tuple[Arrays, str]] = {}  # built-ins read once per process (they never change)
@@ -123,9 +123,10 @@ def resolve(key, user, on_progress=None, fetch: bool | None = None) -> tuple[Arr
 
 
 def declared(key, user) -> tuple[Arrays, dict]:
-    """Like resolve, but never fetches: an absent downloadable built-in gives a stand-in with no samples and
-    its declared shape, dtype and classes (enough to check and queue a run), and hash None."""
-    try:
-        return resolve(key, user, fetch=False)
-    except DatasetUnavailable:
-        return BUILTINS[key].stand_in(key), dict(describe_builtin(key), hash=None)
+    """Like resolve, but never fetches nor loads a downloadable built-in: a stand-in with no samples and its
+    declared shape, dtype and classes (enough to check and queue a run), with the hash of its data when it
+    is present, else None."""
+    if isinstance(key, str) and key in BUILTINS and BUILTINS[key].sources:
+        digest = stored_hash(cache_path(key, cache_dir()))
+        return BUILTINS[key].stand_in(key), dict(describe_builtin(key), hash=digest)
+    return resolve(key, user, fetch=False)

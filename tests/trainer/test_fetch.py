@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from tests.origins import Origin, cifar10_like, cifar100_like, closed_port_url, mnist_like, originals, write_mirror
-from trainer.datasets import BUILTINS, FetchError, FetchSettings, NotPresent, cache_path, load_builtin, read_status
+from trainer.datasets import (BUILTINS, FetchError, FetchSettings, NotPresent, cache_path, content_hash, load_builtin,
+                              read_status)
 from trainer.datasets.download import fetch_file
 from trainer.datasets.sources import Source
 from trainer.datasets.catalogue import CIFAR100_CLASSES, CIFAR10_CLASSES, FASHION_CLASSES
@@ -41,7 +42,9 @@ def test_it_fetches_each_dataset_over_http_and_matches_its_declared_shape(name, 
     assert a.input_shape == spec.input_shape and a.classes == spec.classes and a.dtype == spec.dtype
     assert a.meta["kind"] == spec.kind and a.meta["name"] == name
     assert seen[-1] == 1.0 and seen == sorted(seen)
-    assert leftovers(cache) == [cache_path(name, cache).name]  # the originals and temp files are gone
+    npz = cache_path(name, cache)
+    assert leftovers(cache) == [npz.name, npz.name + ".sha256"]  # the originals and temp files are gone
+    assert (cache / (npz.name + ".sha256")).read_text() == content_hash(a)
     assert read_status(cache, name)["state"] == "ready"
     assert load_builtin(name, cache).train_size == a.train_size  # present now: no fetch needed
 

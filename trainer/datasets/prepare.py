@@ -18,6 +18,7 @@ from filelock import FileLock, Timeout
 
 from .builtin import Arrays, load_arrays, save_arrays
 from .download import FetchError, FetchSettings, fetch_file
+from .uploads import content_hash
 
 STALE_AFTER = 120  # seconds without news from a fetcher before its status is taken as abandoned
 ACTIVE = ("downloading", "preparing")
@@ -50,6 +51,18 @@ def read_status(cache_dir, name: str) -> dict | None:
         info.update(state="failed", detail="The download stopped without finishing (the process fetching it "
                                            "ended): fetch it again.")
     return info
+
+
+def hash_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def stored_hash(path: Path) -> str | None:
+    """The content hash written beside a fetched dataset's .npz, None if there is none (yet)."""
+    try:
+        return hash_path(path).read_text().strip() if path.exists() else None
+    except OSError:
+        return None
 
 
 def fraction(info: dict | None) -> float:
@@ -113,6 +126,7 @@ def _fetch_and_build(name, spec, path: Path, settings: FetchSettings, on_progres
         arrays = spec.build(files)
         arrays.meta["name"] = name
         save_arrays(arrays, path)
+        hash_path(path).write_text(content_hash(arrays))  # so the web side can name the data without loading it
     except Exception as exc:
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
             exc = FetchError(f"The disk holding {cache_dir} is full ({shutil.disk_usage(cache_dir).free / 2**20:,.1f}"
