@@ -158,7 +158,7 @@ def _fetch(args) -> tuple:
 
 def test_it_downloads_once_when_two_processes_ask_at_once(mirror, tmp_path):
     root, checksums = mirror
-    with Origin(root, delay=0.01, chunk=2048) as origin:  # about 0.4 s: both processes ask meanwhile
+    with Origin(root, delay=0.04, chunk=2048) as origin:  # about 1.5 s: both processes ask meanwhile
         with multiprocessing.get_context("fork").Pool(2) as pool:
             results = pool.map(_fetch, [(str(tmp_path / "c"), origin.url, checksums)] * 2)
     assert results[0] == results[1] and results[0][0] == 20
