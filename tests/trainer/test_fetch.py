@@ -181,3 +181,21 @@ def test_it_says_the_disk_is_full_and_leaves_nothing_there(mirror, tiny_disk):
     with pytest.raises(FetchError, match="The disk holding .* is full"):
         load_builtin("cifar10", tiny_disk, settings_for(str(root), checksums))
     assert leftovers(tiny_disk) == []
+
+
+def _fetch_or_error(args) -> str:
+    try:
+        return str(_fetch(args))
+    except FetchError as exc:
+        return str(exc)
+
+
+def test_it_tries_once_when_two_processes_ask_and_the_download_fails(mirror, tmp_path):
+    root, checksums = mirror
+    path = root / "cifar10" / "cifar-10-binary.tar.gz"
+    path.write_bytes(path.read_bytes()[:-1] + b"!")
+    with Origin(root, delay=0.04, chunk=2048) as origin:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            results = pool.map(_fetch_or_error, [(str(tmp_path / "c"), origin.url, checksums)] * 2)
+    assert all("does not match its published checksum" in r for r in results), results
+    assert origin.requests == {"/cifar10/cifar-10-binary.tar.gz": 1}  # the waiter took the same answer

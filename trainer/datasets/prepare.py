@@ -76,11 +76,13 @@ def prepare(name: str, spec, path: Path, settings: FetchSettings, on_progress: P
     cache_dir = path.parent
     lock = FileLock(str(cache_dir / ".locks" / f"{name}.lock"))
     (cache_dir / ".locks").mkdir(parents=True, exist_ok=True)
+    waited_since = None
     while True:
         try:
             lock.acquire(timeout=0.5)
             break
         except Timeout:  # another process is fetching it: follow its progress
+            waited_since = waited_since or time.time()
             if on_progress:
                 on_progress(fraction(read_status(cache_dir, name)))
     try:
@@ -89,6 +91,9 @@ def prepare(name: str, spec, path: Path, settings: FetchSettings, on_progress: P
                 return load_arrays(path)  # the process that held the lock made it
             except Exception:
                 pass
+        info = read_status(cache_dir, name)
+        if waited_since and info and info["state"] == "failed" and info["updated"] >= waited_since:
+            raise FetchError(info["detail"])  # the fetch we waited for failed: one try per wave of askers
         return _fetch_and_build(name, spec, path, settings, on_progress)
     finally:
         lock.release()
