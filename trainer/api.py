@@ -1,4 +1,5 @@
 """Runs and datasets: a REST shell around the trainer's core (engine, uploads, stream)."""
+import math
 import platform
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from builder.models import Graph
 from webapp.errors import flatten, rejected
 
 from . import lifecycle, weights
-from .dataset_store import resolve
+from .dataset_store import declared
 from .engine.job import JobError, check_job
 from .limits import LimitReached, check_memory, check_storage, check_waiting
 from .models import Run
@@ -47,12 +48,13 @@ def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict]:
     body.is_valid(raise_exception=True)
     options = dict(body.validated_data)
     document, graph = graph_document(options.pop("graph"), request.user)
-    arrays, dataset = resolve(options.pop("dataset"), request.user)
+    arrays, dataset = declared(options.pop("dataset"), request.user)  # never downloads in a web request
     try:
         config, notes = check_job(document, arrays, options, limits())
     except JobError as exc:
         raise rejected(str(exc), problems=exc.problems) from None
-    data_bytes = sum(a.nbytes for a in (arrays.x_train, arrays.y_train, arrays.x_test, arrays.y_test))
+    # From the declared sizes: a downloadable dataset may not be here yet (float32 is the upper bound).
+    data_bytes = (dataset["train_size"] + dataset["test_size"]) * math.prod(dataset["input_shape"]) * 4
     try:
         check_memory(summarize(document, limits()), config.batch_size, data_bytes, config.optimizer)
     except LimitReached as exc:
@@ -110,7 +112,7 @@ class RunList(generics.ListCreateAPIView):
         with transaction.atomic():
             run = Run.objects.create(owner=request.user, graph=graph, document=document,
                                      dataset=str(dataset["id"]), dataset_name=dataset["name"],
-                                     dataset_hash=dataset["hash"], config=options, versions=versions(), result=extra)
+                                     dataset_hash=dataset["hash"] or "", config=options, versions=versions(), result=extra)
             lifecycle.do_enqueue(run)
         run.refresh_from_db()
         return Response(RunSerializer(run, context=serializer_context()).data, status=status.HTTP_201_CREATED)

@@ -9,10 +9,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from . import dataset_store as store
 from .dataset_store import builtin_list, describe_upload, resolve
 from .limits import LimitReached, check_storage, usage
 from .models import Dataset
-from .datasets import DatasetError, UploadOptions, content_hash, parse_upload, preview, save_arrays
+from .datasets import BUILTINS, DatasetError, UploadOptions, content_hash, parse_upload, preview, save_arrays
 
 OPTION_FIELDS = {"label_column": str, "text_column": str, "seq_len": int, "vocab_size": int,
                  "color": str, "test_fraction": float, "seed": int}
@@ -87,11 +88,58 @@ class Usage(APIView):
 class DatasetPreview(APIView):
     @extend_schema(responses=dict)
     def get(self, request, key):
-        arrays, info = resolve(key, request.user)
+        arrays, info = resolve(key, request.user, fetch=False)  # never a download in a web request: 409
         return Response(dict(preview(arrays), dataset=info))
 
 
+def downloadable(key: str):
+    """None for a built-in that can be fetched, else the error Response."""
+    if key not in BUILTINS:
+        return Response({"detail": f"no built-in dataset {key!r} to fetch; downloadable ones are "
+                                   f"{', '.join(k for k, b in BUILTINS.items() if b.sources)}"}, status=404)
+    if not BUILTINS[key].sources:
+        return Response({"detail": f"{key} is generated on this server, not downloaded: it is always present."},
+                        status=400)
+    return None
+
+
+class DatasetFetch(APIView):
+    """A downloadable built-in's download: GET how far it is, POST to start it on a worker (once)."""
+
+    @extend_schema(responses=dict, summary="Download progress of a built-in dataset")
+    def get(self, request, key):
+        return downloadable(key) or Response(store.fetch_status(key))
+
+    @extend_schema(request=None, responses=dict, summary="Start downloading a built-in dataset on a worker")
+    def post(self, request, key):
+        from .fetch_tasks import fetch_dataset
+
+        refused = downloadable(key)
+        if refused:
+            return refused
+        status = store.fetch_status(key)
+        if status["present"] or store.is_busy(key):
+            return Response(status, status=200 if status["present"] else 202)
+        store.mark_queued(key)
+        try:
+            fetch_dataset.delay(key)
+        except Exception as exc:  # the broker is down: say so instead of waiting forever
+            store.mark_failed(key, f"The task queue could not be reached ({exc}): try again later.")
+            return Response({"detail": f"The download could not be queued: the task queue is unreachable "
+                                       f"({type(exc).__name__}). Try again later."}, status=503)
+        return Response(store.fetch_status(key), status=202)
+
+
 class DatasetDetail(APIView):
+    @extend_schema(responses=dict, summary="One dataset: a built-in (with its download status) or one of mine")
+    def get(self, request, key):
+        if key in BUILTINS:
+            return Response(store.describe_builtin(key))
+        ds = Dataset.objects.filter(pk=int(key) if key.isdigit() else -1, owner=request.user).first()
+        if ds is None:
+            return Response({"detail": f"no dataset {key!r}; use a built-in or one of your uploads"}, status=404)
+        return Response(describe_upload(ds))
+
     def delete(self, request, key):
         ds = Dataset.objects.filter(pk=int(key) if key.isdigit() else -1, owner=request.user).first()
         if ds is None:

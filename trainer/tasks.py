@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from . import lifecycle, weights
 from .dataset_store import resolve
+from .datasets import DatasetError
 from .engine.job import Job, build_job
 from .engine.throttle import PointThrottle
 from .guards import RunGuard
@@ -44,9 +45,22 @@ def broker_holds() -> set[str] | None:
 
 
 def prepare(run: Run) -> Job:
+    """The job for a run, fetching its dataset first if it is not on this server yet, with
+    "preparing data" progress in the run's stream."""
     from builder.config import limits
 
-    arrays, _ = resolve(run.dataset, run.owner)
+    shown = [-1]
+
+    def progress(fraction: float) -> None:
+        percent = int(fraction * 100)
+        if percent > shown[0]:
+            shown[0] = percent
+            do_append(run.pk, {"type": "progress", "stage": "preparing data", "percent": percent,
+                               "message": f"preparing data {percent}%", "time": timezone.now().timestamp()})
+
+    arrays, info = resolve(run.dataset, run.owner, on_progress=progress)
+    if not run.dataset_hash and info.get("hash"):
+        Run.objects.filter(pk=run.pk).update(dataset_hash=info["hash"])
     return build_job(run.document, arrays, run.config, limits())
 
 
@@ -98,8 +112,10 @@ def train_claimed(run_id: int) -> None:
     except Exception as exc:  # a failed run says why; the weights so far stay downloadable
         if model is not None:
             weights.save(run_id, model)
-        lifecycle.do_finish(run_id, Run.FAILED, {"error": f"{type(exc).__name__}: {exc}"})
-        raise
+        error = str(exc) if isinstance(exc, DatasetError) else f"{type(exc).__name__}: {exc}"
+        lifecycle.do_finish(run_id, Run.FAILED, {"error": error})
+        if not isinstance(exc, DatasetError):
+            raise
 
 
 def end(run_id: int, guard: RunGuard, result: dict) -> None:

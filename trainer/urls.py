@@ -7,6 +7,7 @@ urlpatterns = [
     path("datasets/<str:key>/", dataset_api.DatasetDetail.as_view(), name="dataset-detail"),
     path("datasets/<str:key>/preview/", dataset_api.DatasetPreview.as_view(), name="dataset-preview"),
     path("usage/", dataset_api.Usage.as_view(), name="usage"),
+    path("datasets/<str:key>/fetch/", dataset_api.DatasetFetch.as_view(), name="dataset-fetch"),
     path("runs/", api.RunList.as_view(), name="run-list"),
     path("runs/check/", api.RunCheck.as_view(), name="run-check"),
     path("runs/<int:pk>/", api.RunDetail.as_view(), name="run-detail"),

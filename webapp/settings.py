@@ -3,6 +3,7 @@
 SQLite and an embedded Redis-compatible server unless DATABASE_URL / REDIS_URL say otherwise.
 A bad value stops the start with ImproperlyConfigured naming the variable.
 """
+import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -155,6 +156,36 @@ MEDIA_ROOT = DATA_DIR / "media"
 # Built-in datasets are generated once and cached here (shared by web and workers).
 LAYERLAB_DATASET_CACHE = Path(os.environ.get("LAYERLAB_DATASET_CACHE", DATA_DIR / "datasets-cache"))
 
+
+def dataset_mirror(value: str) -> str | None:
+    """A folder or an http(s) URL holding the downloadable built-ins' original files."""
+    value = value.strip()
+    if not value or value.startswith(("http://", "https://")):
+        return value or None
+    if not Path(value).is_dir():
+        raise ImproperlyConfigured(f"LAYERLAB_DATASET_MIRROR={value!r} is neither an http(s) URL nor a folder")
+    return value
+
+
+def dataset_checksums(path: str) -> dict:
+    """An optional JSON file {"<dataset>/<filename>": md5} replacing the canonical checksums."""
+    if not path:
+        return {}
+    try:
+        table = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(f"LAYERLAB_DATASET_CHECKSUMS={path!r} is not a readable JSON file: {exc}") from None
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise ImproperlyConfigured(f"LAYERLAB_DATASET_CHECKSUMS={path!r} must hold an object of md5 strings")
+    return table
+
+
+# Downloadable built-ins (mnist, cifar10, ...): the mirror is tried first, then the internet.
+LAYERLAB_DATASET_MIRROR = dataset_mirror(os.environ.get("LAYERLAB_DATASET_MIRROR", ""))
+LAYERLAB_DATASET_INTERNET = envbool("LAYERLAB_DATASET_INTERNET", "true")
+LAYERLAB_DATASET_CHECKSUMS = dataset_checksums(os.environ.get("LAYERLAB_DATASET_CHECKSUMS", ""))
+LAYERLAB_DOWNLOAD_QUEUE = os.environ.get("LAYERLAB_DOWNLOAD_QUEUE", "training").strip() or "training"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -187,7 +218,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ROUTES = {"trainer.*": {"queue": "training"}}
+CELERY_TASK_ROUTES = {"trainer.fetch_tasks.*": {"queue": LAYERLAB_DOWNLOAD_QUEUE},
+                      "trainer.*": {"queue": "training"}}
+CELERY_IMPORTS = ("trainer.fetch_tasks",)  # autodiscovery finds only tasks.py modules
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("LAYERLAB_VISIBILITY_TIMEOUT", 86400, 60)}
 
 # Limits on what users may send.

@@ -1,6 +1,7 @@
-"""Datasets as plain arrays, and the built-ins, generated locally and cached as .npz.
+"""Datasets as plain arrays, stored as .npz, and the built-ins that are generated locally.
 
-Pure core: numpy, scikit-learn and the `mnist1d` generator; no Django and no network.
+Pure core: numpy, scikit-learn and the `mnist1d` generator; no Django and no network. The
+catalogue of every built-in, downloaded ones included, is `catalogue.py`.
 """
 import json
 import os
@@ -8,11 +9,9 @@ import random
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-CACHE_VERSION = 1  # bump when a built-in's contents change, so stale caches are never read
 META_KEY = "__meta__"
 ARRAY_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -34,6 +33,9 @@ class Arrays:
 
     @property
     def dtype(self) -> str:
+        """What the model's Input receives: uint8 pixels are scaled to float32 by the engine, per batch."""
+        if self.meta.get("pixels") == "0..255":
+            return "float32"
         return "int64" if np.issubdtype(self.x_train.dtype, np.integer) else "float32"
 
     @property
@@ -77,7 +79,7 @@ def load_arrays(path) -> Arrays:
 DIGIT_CLASSES = [str(d) for d in range(10)]
 
 
-def _digits(as_rows: bool) -> Arrays:
+def digits_arrays(as_rows: bool) -> Arrays:
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -91,7 +93,7 @@ def _digits(as_rows: bool) -> Arrays:
                    "split": "stratified 80/20, random_state=0", "scaling": "pixel / 16"})
 
 
-def _mnist1d(as_sequence: bool) -> Arrays:
+def mnist1d_arrays(as_sequence: bool) -> Arrays:
     from mnist1d.data import make_dataset  # the generator itself: get_dataset() would download
 
     # make_dataset seeds the global `random` and numpy generators; keep the caller's untouched.
@@ -109,39 +111,3 @@ def _mnist1d(as_sequence: bool) -> Arrays:
                   {"kind": kind, "source": "mnist1d.data.make_dataset (default arguments)",
                    "split": "the package's own: first 4,000 train, last 1,000 test",
                    "scaling": "standardized by the package (mean 0, std 1)"})
-
-
-@dataclass(frozen=True)
-class Builtin:
-    description: str
-    input_shape: list[int]
-    build: Callable[[], Arrays]
-
-
-BUILTINS: dict[str, Builtin] = {
-    "digits": Builtin("scikit-learn's 8x8 handwritten digits as 1-channel images, 1,437 train / 360 test",
-                      [1, 8, 8], lambda: _digits(as_rows=False)),
-    "digits-rows": Builtin("the same digits as sequences: 8 time steps (rows) of 8 features",
-                           [8, 8], lambda: _digits(as_rows=True)),
-    "mnist1d": Builtin("MNIST-1D: 1-D signals of 40 points, 10 classes, 4,000 train / 1,000 test",
-                       [1, 40], lambda: _mnist1d(as_sequence=False)),
-    "mnist1d-seq": Builtin("MNIST-1D as sequences: 40 time steps of 1 feature",
-                           [40, 1], lambda: _mnist1d(as_sequence=True)),
-}
-
-
-def load_builtin(name: str, cache_dir) -> Arrays:
-    """The built-in `name`, built on first use and read from `cache_dir` afterwards."""
-    if name not in BUILTINS:
-        raise KeyError(f"no built-in dataset {name!r}; choose one of {', '.join(BUILTINS)}")
-    path = Path(cache_dir) / f"{name}-v{CACHE_VERSION}.npz"
-    if path.exists():
-        try:
-            return load_arrays(path)
-        except Exception:  # a damaged cache file is rebuilt, never trusted
-            pass
-    arrays = BUILTINS[name].build()
-    arrays.meta["name"] = name
-    # Two processes may build at once: each writes its own temp file and the rename is atomic.
-    save_arrays(arrays, path)
-    return arrays

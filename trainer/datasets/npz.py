@@ -1,4 +1,5 @@
-"""NPZ uploads: arrays x and y, optionally x_test and y_test; never unpickled."""
+"""NPZ uploads: arrays x and y (or Keras's x_train and y_train), optionally x_test and y_test; never
+unpickled. Images saved channels-last, as Keras does, are stored channels first."""
 import io
 import zipfile
 
@@ -9,6 +10,7 @@ from .common import DatasetError, UploadOptions, classes_from_labels, finish, is
 from .zip import check_members
 
 KEYS = ("x", "y", "x_test", "y_test")
+KERAS = {"x_train": "x", "y_train": "y"}  # with x_test, y_test: keras.datasets' names
 HOW = "save it with numpy.savez(file, x=inputs, y=labels)"
 
 
@@ -20,15 +22,30 @@ def parse_npz(data: bytes, options: UploadOptions, name: str) -> Arrays:
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise DatasetError(f"This .npz file could not be read (it is damaged or not made by numpy): {HOW}.") from None
     with npz:
-        missing = [k for k in ("x", "y") if k not in npz.files]
+        names = {k: k for k in npz.files}
+        if "x" not in names and "y" not in names:  # Keras names the training arrays x_train, y_train
+            names = {KERAS.get(k, k): k for k in npz.files}
+        missing = [k for k in ("x", "y") if k not in names]
         if missing:
             raise DatasetError(f"The .npz has no array named {missing[0]!r} (it has: {', '.join(npz.files) or 'none'}): "
                                f"{HOW}.")
-        if ("x_test" in npz.files) != ("y_test" in npz.files):
+        if ("x_test" in names) != ("y_test" in names):
             raise DatasetError("The .npz has only one of x_test and y_test: give both, or neither to let LayerLab "
                                "hold out test samples itself.")
-        arrays = {k: _read(npz, k) for k in KEYS if k in npz.files}
+        arrays = {k: _read(npz, names[k]) for k in KEYS if k in names}
     return _assemble(arrays, options, name)
+
+
+def channels_first(a: dict) -> list[str]:
+    """Keras's image layout (N, H, W, C), C of 1, 3 or 4, becomes LayerLab's (N, C, H, W); returns the note."""
+    x = a["x"]
+    if x.ndim != 4 or x.shape[3] not in (1, 3, 4) or x.shape[1] in (1, 3, 4):
+        return []
+    for key in ("x", "x_test"):
+        if key in a and a[key].ndim == 4:
+            a[key] = np.ascontiguousarray(a[key].transpose(0, 3, 1, 2))
+    h, w, c = x.shape[1:]
+    return [f"x is channels-last (N, {h}, {w}, {c}), as Keras saves images: stored channels first as [{c}, {h}, {w}]."]
 
 
 def _read(npz, key: str) -> np.ndarray:
@@ -78,6 +95,7 @@ def _assemble(a: dict, options: UploadOptions, name: str) -> Arrays:
                                "they must have the same length, one label per sample.")
     if len(a["x"]) == 0:
         raise DatasetError("x and y are empty: the .npz needs at least a few samples.")
+    notes = channels_first(a)
     x = _inputs(a["x"], "x")
     y_all = np.concatenate([a["y"], a["y_test"]]) if "y_test" in a else a["y"]
     y_all = y_all.reshape(len(y_all)) if y_all.ndim == 2 and y_all.shape[1] == 1 else y_all
@@ -100,5 +118,5 @@ def _assemble(a: dict, options: UploadOptions, name: str) -> Arrays:
     else:
         parts = split(x, y, options, stratify=bool(classes))
     x_train, x_test, y_train, y_test = parts
-    meta = {"kind": _kind(x), "name": name, "source": "npz upload"}
+    meta = {"kind": _kind(x), "name": name, "source": "npz upload", "notes": notes}
     return finish(x_train, y_train, x_test, y_test, classes, meta)

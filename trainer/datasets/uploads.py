@@ -72,7 +72,7 @@ def preview(arrays: Arrays, n: int = 8) -> dict:
         tally = np.bincount(arrays.y_train.astype(np.int64), minlength=len(arrays.classes))
         counts = {name: int(c) for name, c in zip(arrays.classes, tally)}
     return {"samples": [_sample(arrays, i) for i in range(min(n, arrays.train_size))], "class_counts": counts,
-            "train_size": arrays.train_size, "test_size": arrays.test_size}
+            "train_size": arrays.train_size, "test_size": arrays.test_size, "notes": arrays.meta.get("notes", [])}
 
 
 def content_hash(arrays: Arrays) -> str:

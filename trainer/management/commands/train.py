@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="a layerlab.graph/1 document, or - for standard input")
-        parser.add_argument("--dataset", required=True, help="a built-in (digits, digits-rows, mnist1d, mnist1d-seq) or an uploaded dataset's id")
+        parser.add_argument("--dataset", required=True, help="a built-in (manage.py datasets list) or an uploaded dataset's id")
         parser.add_argument("--user", help="owner of an uploaded dataset (username)")
         parser.add_argument("--epochs", type=int, default=10)
         parser.add_argument("--batch-size", type=int, default=64)
@@ -34,13 +34,17 @@ class Command(BaseCommand):
         from django.http import Http404
 
         from trainer.dataset_store import resolve
+        from trainer.datasets import DatasetError
         from trainer.engine.job import JobError, build_job
 
         document = read_document(o["file"])
         user = get_user_model().objects.filter(username=o["user"]).first() if o["user"] else None
+        def preparing(fraction: float) -> None:  # a downloadable built-in fetched on first use
+            self.stderr.write(f"\rpreparing data {fraction:4.0%}", ending="\n" if fraction >= 1 else "")
+
         try:
-            arrays, _ = resolve(o["dataset"], user)
-        except Http404 as exc:
+            arrays, _ = resolve(o["dataset"], user, on_progress=preparing)
+        except (Http404, DatasetError) as exc:
             raise CommandError(str(exc)) from None
         keys = ["epochs", "batch_size", "optimizer", "lr", "weight_decay", "momentum", "loss", "seed", "val_fraction", "device"]
         try:
