@@ -101,11 +101,11 @@ def stop_all(children: list[Child]) -> None:
     for child in children:
         if not child.alive():
             continue
-        if child.name == "the Celery worker":
+        if child.name.endswith("worker"):
             child.proc.send_signal(signal.SIGTERM)  # its main process only: the pool finishes the step
         else:
             os.killpg(child.proc.pid, signal.SIGTERM)
-        grace = STOP_GRACE if child.name == "the Celery worker" else 15
+        grace = STOP_GRACE if child.name.endswith("worker") else 15
         try:
             child.proc.wait(grace)
         except subprocess.TimeoutExpired:
@@ -137,6 +137,11 @@ def build(env: dict, data_dir: Path, port: int) -> list[Child]:
     children.append(Child("the Celery worker", [
         str(VENV_BIN / "celery"), "-A", "webapp", "worker", "-Q", "training", "--concurrency", workers,
         "--loglevel", "INFO", "--hostname", f"training@{socket.gethostname()}"]))
+    # Dataset downloads (the Download button) on a worker of their own, so they never wait behind training.
+    env.setdefault("LAYERLAB_DOWNLOAD_QUEUE", "downloads")
+    children.append(Child("the downloads worker", [
+        str(VENV_BIN / "celery"), "-A", "webapp", "worker", "-Q", env["LAYERLAB_DOWNLOAD_QUEUE"], "--concurrency", "1",
+        "--loglevel", "INFO", "--hostname", f"downloads@{socket.gethostname()}"]))
     children.append(Child("Daphne", [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
                                      "webapp.asgi:application"], port=port))
     return children
