@@ -86,7 +86,21 @@ def export_onnx(module: torch.nn.Module, doc: dict | Graph) -> bytes:
         torch.onnx.export(module, example_inputs(graph), buffer, input_names=graph.inputs,
                           output_names=graph.outputs, dynamic_axes={name: {0: "batch"} for name in names},
                           opset_version=17, dynamo=False)  # exports in eval mode, whatever the module's mode
-    return buffer.getvalue()
+    return with_design(buffer.getvalue(), doc)
+
+
+def with_design(proto: bytes, doc: dict | Graph) -> bytes:
+    """The ONNX file with its design in the metadata, so that importing it gives back the same design
+    (ids, Dropout and other things ONNX leaves out); the importer uses it only where it computes the same."""
+    import json
+
+    import onnx
+
+    if not isinstance(doc, dict):
+        return proto
+    model = onnx.load_from_string(proto)
+    onnx.helper.set_model_props(model, {"layerlab.graph": json.dumps(doc, separators=(",", ":"))})
+    return model.SerializeToString()
 
 
 def check_onnx(graph: Graph) -> None:
