@@ -87,7 +87,10 @@ class Ids:
         base = name if isinstance(name, str) and check_id(name) is None else None
         if base is None:
             cleaned = re.sub(r"\W+", "_", str(name) if isinstance(name, str) else "", flags=re.ASCII).strip("_")[:56]
-            base = cleaned if cleaned and check_id(cleaned) is None else fallback
+            if cleaned[:1].isdigit():
+                cleaned = "n" + cleaned
+            # "class" or "forward" are taken by Python or torch: "class_" is not.
+            base = next((b for b in (cleaned, cleaned + "_") if cleaned and check_id(b) is None), fallback)
         result, n = base, 1
         while result in self.taken or check_id(result) is not None:
             n += 1
