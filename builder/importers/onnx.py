@@ -50,8 +50,8 @@ def import_onnx(data: bytes, limits: ImportLimits) -> Imported:
                           "after checking that it computes what the ONNX graph computes")
     summary = checked(document, limits, "ONNX model")
     report = {"source": "onnx", "format": f"ONNX opset {max((o.version for o in model.opset_import), default=0)}",
-              "layers": c.layers, "params": summary["trainable_params"], "notes": c.notes, "weights": True}
-    return Imported(document, report, weights)
+              "layers": c.layers, "params": summary["trainable_params"], "notes": c.notes, "weights": bool(weights)}
+    return Imported(document, report, weights or None)
 
 
 def check_weights(document: dict, weights: dict) -> None:

@@ -141,7 +141,7 @@ class Converter:
         return result
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.weights.items()}
+        return {k: torch.from_numpy(np.array(v, copy=True)) for k, v in self.weights.items()}
 
 
 def constant(node) -> np.ndarray:
