@@ -13,7 +13,6 @@ __all__ = ["Imported", "ImportLimits", "ImportRefused", "import_file"]
 
 def import_file(data: bytes, filename: str = "", limits: ImportLimits = ImportLimits()) -> Imported:
     """The design in `data`; the file's kind is told by its content, the name only breaks ties."""
-    from . import keras, layerlab, onnx, pt2
     from .base import check_size, load_json
 
     check_size(data, limits)
@@ -21,8 +20,12 @@ def import_file(data: bytes, filename: str = "", limits: ImportLimits = ImportLi
     if head in (b"{", b"["):
         doc = load_json(data, limits)
         if isinstance(doc, dict) and "format" in doc and "nodes" in doc:
-            return layerlab.import_layerlab(doc, limits)
-        return keras.import_keras(doc, limits)
+            from .layerlab import import_layerlab
+            return import_layerlab(doc, limits)
+        from .keras import import_keras
+        return import_keras(doc, limits)
     if data[:2] == b"PK" or filename.lower().endswith(".pt2"):
-        return pt2.import_pt2(data)
-    return onnx.import_onnx(data, limits)
+        from .pt2 import import_pt2
+        return import_pt2(data)
+    from .onnx import import_onnx
+    return import_onnx(data, limits)
