@@ -13,6 +13,16 @@ __all__ = ["Imported", "ImportLimits", "ImportRefused", "import_file"]
 
 def import_file(data: bytes, filename: str = "", limits: ImportLimits = ImportLimits()) -> Imported:
     """The design in `data`; the file's kind is told by its content, the name only breaks ties."""
+    try:
+        return sniff(data, filename, limits)
+    except ImportRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a file can be malformed in ways no check foresaw: still a 4xx, never a 500
+        raise ImportRefused(f"the file is malformed in a way the importer cannot read ({type(exc).__name__}); "
+                            "nothing was imported") from exc
+
+
+def sniff(data: bytes, filename: str, limits: ImportLimits) -> Imported:
     from .base import check_size, load_json
 
     check_size(data, limits)

@@ -65,8 +65,8 @@ def flag(layer, key: str, default: bool) -> bool:
 
 def activation(layer, key: str = "activation", default="linear") -> str | None:
     name = value(layer, key, default)
-    if isinstance(name, dict):  # Keras 3 may serialize a built-in activation as an object
-        name = name.get("config", name.get("class_name")) if not isinstance(name.get("config"), dict) else name["config"].get("name")
+    if isinstance(name, dict):  # an activation object ({"class_name": "ReLU", ...}) is not a built-in name
+        name = str(name.get("class_name"))
     if name not in ACTIVATIONS:
         refuse(layer, f"activation {str(name)[:40]!r} is not supported; use one of {', '.join(a for a in ACTIVATIONS if a)}")
     if name == "leaky_relu":
