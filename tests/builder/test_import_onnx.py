@@ -130,3 +130,14 @@ def test_it_refuses_a_pt2_file_even_when_torch_made_it():
     doc = next(s["document"] for s in starter_designs() if s["slug"] == "digits-mlp")
     with pytest.raises(ImportRefused, match="unpickling"):
         import_file(export_pt2(compile_graph(doc), doc), "model.pt2")
+
+
+def test_it_refuses_attributes_no_exporter_writes_without_crashing():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3, 6])
+    w = helper.make_tensor("c.weight", TensorProto.FLOAT, [3, 2, 3], np.ones(18, np.float32))
+    conv = helper.make_node("Conv", ["x", "c.weight"], ["y"], name="/c/Conv", kernel_shape=[3])
+    conv.attribute.append(helper.make_attribute("strides", [], attr_type=onnx.AttributeProto.INTS))
+    model = helper.make_model(helper.make_graph([conv], "g", [x], [y], [w]), opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(ImportRefused, match="stride must be"):
+        import_file(model.SerializeToString())
