@@ -96,6 +96,10 @@ def import_keras(doc: object, limits: ImportLimits) -> Imported:
         if layer.cls == "InputLayer":
             tensors[layer.name] = add_input(c, layer, consumers.get(layer.name, []))
             continue
+        merging = layer.cls in ("Add", "Concatenate")
+        if not layer.inputs or (len(layer.inputs) > 1 and not merging):
+            raise ImportRefused(f"layer {layer.name!r} ({layer.cls}) reads {len(layer.inputs)} tensors; "
+                                f"it takes {'two or more' if merging else 'exactly one'}")
         missing = [n for n in layer.inputs if n not in tensors]
         if missing:
             raise ImportRefused(f"layer {layer.name!r} reads {missing[0]!r}, which is not an earlier layer of the model")
@@ -116,6 +120,7 @@ def read_layer(raw: object, index: int, kind: str) -> Layer:
     if not isinstance(raw, dict) or not isinstance(raw.get("config"), dict):
         raise ImportRefused(f"layer {index + 1} of the Keras model is not an object with a class_name and a config")
     cls, cfg = raw.get("class_name"), raw["config"]
+    cls = cls if isinstance(cls, str) else repr(cls)[:40]
     name = raw.get("name", cfg.get("name"))
     name = name if isinstance(name, str) and name else f"layer{index + 1}"
     if cls in MODELS:
@@ -154,7 +159,8 @@ def inbound(raw: dict, name: str) -> list[str]:
 
 def collect(value: object, out: list, depth: int) -> None:
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-        out.append((value.get("config") or {}).get("keras_history"))
+        config = value.get("config")
+        out.append(config.get("keras_history") if isinstance(config, dict) else None)
     elif isinstance(value, list) and depth < 8:
         for item in value:
             collect(item, out, depth + 1)
@@ -188,7 +194,8 @@ def add_input(c: Converter, layer: Layer, readers: list[str]) -> Tensor:
     rank = len(shape)
     perm = cf(rank) if rank == 3 or (rank == 2 and any(r in CHANNELS_FIRST_READERS for r in readers)) else ident(rank)
     dtype = cfg.get("dtype")
-    dtype = dtype.get("config", {}).get("name") if isinstance(dtype, dict) else dtype
+    if isinstance(dtype, dict):  # Keras 3's DTypePolicy object
+        dtype = dtype.get("config", {}).get("name") if isinstance(dtype.get("config"), dict) else None
     integer = (isinstance(dtype, str) and "int" in dtype) or any(r == "Embedding" for r in readers)
     params = {"shape": [shape[a] for a in perm]}
     if integer:

@@ -67,7 +67,7 @@ def activation(layer, key: str = "activation", default="linear") -> str | None:
     name = value(layer, key, default)
     if isinstance(name, dict):  # an activation object ({"class_name": "ReLU", ...}) is not a built-in name
         name = str(name.get("class_name"))
-    if name not in ACTIVATIONS:
+    if not isinstance(name, (str, type(None))) or name not in ACTIVATIONS:
         refuse(layer, f"activation {str(name)[:40]!r} is not supported; use one of {', '.join(a for a in ACTIVATIONS if a)}")
     if name == "leaky_relu":
         refuse(layer, 'inline activation "leaky_relu" has Keras\'s slope 0.2; use a separate LeakyReLU layer')
@@ -259,7 +259,8 @@ def bidirectional(c, layer, xs):
     from .keras import Layer
 
     raw = value(layer, "layer")
-    if not isinstance(raw, dict) or raw.get("class_name") not in RNN_BLOCKS or not isinstance(raw.get("config"), dict):
+    if not isinstance(raw, dict) or not isinstance(raw.get("class_name"), str) or raw["class_name"] not in RNN_BLOCKS \
+            or not isinstance(raw.get("config"), dict):
         refuse(layer, "wraps something other than a SimpleRNN, LSTM or GRU")
     if value(layer, "merge_mode", "concat") != "concat":
         refuse(layer, 'only merge_mode "concat" is supported (LayerLab concatenates both directions)')

@@ -63,12 +63,10 @@ class Converter:
     pending_bias: set = field(default_factory=set)  # Linear nodes from MatMul whose Add may still bring a bias
 
     def run(self) -> None:
-        from onnx import numpy_helper
-
         from .onnx_ops import OPS, SUPPORTED, resolve_dyn
 
         for t in self.graph.initializer:
-            self.values[t.name] = numpy_helper.to_array(t)
+            self.values[t.name] = to_array(t, f"initializer {t.name[:60]!r}")
         for name in [o.name for o in self.graph.output] + [i for n in self.graph.node for i in n.input]:
             self.uses[name] = self.uses.get(name, 0) + 1
         for inp in self.graph.input:
@@ -144,12 +142,19 @@ class Converter:
         return {k: torch.from_numpy(np.array(v, copy=True)) for k, v in self.weights.items()}
 
 
-def constant(node) -> np.ndarray:
+def to_array(t, what: str) -> np.ndarray:
     from onnx import numpy_helper
 
+    try:
+        return numpy_helper.to_array(t)
+    except (ValueError, TypeError, KeyError):
+        raise ImportRefused(f"{what} does not hold the data its shape and type declare") from None
+
+
+def constant(node) -> np.ndarray:
     a = attrs(node)
     if "value" in a:
-        return numpy_helper.to_array(a["value"])
+        return to_array(a["value"], f"constant node {node.name[:60]!r}")
     for key in ("value_float", "value_int"):
         if key in a:
             return np.array(a[key])

@@ -192,3 +192,16 @@ def test_it_refuses_json_over_the_size_limit():
     data = json.dumps(keras2(tutorial_cnn())).encode()
     with pytest.raises(ImportRefused, match="more than the limit"):
         import_file(data, limits=ImportLimits(max_json_bytes=len(data) - 1))
+
+
+@pytest.mark.parametrize("spoil,message", [
+    (lambda d: d["config"]["layers"][1].update(inbound_nodes=[]), "reads 0 tensors"),
+    (lambda d: d["config"]["layers"][1].update(class_name=["Dense"]), "LayerLab cannot import"),
+    (lambda d: d["config"]["layers"][1]["config"].update(activation={"class_name": "Mish"}), "activation 'Mish'"),
+])
+def test_it_names_the_problem_in_a_spoiled_functional_model(spoil, message):
+    doc = keras3([inp(4), wired(layer("Dense", "d", units=2), "inp")], functional=True)
+    spoil(doc)
+    with pytest.raises(ImportRefused) as refused:
+        import_file(json.dumps(doc).encode())
+    assert message in str(refused.value)
