@@ -54,6 +54,12 @@ def test_it_exports_pytorch_onnx_and_torchscript(tmp_path):
     ts = tmp_path / "d.pt"
     assert manage("graph", "export", str(tmp_path / "d.json"), "--to", "torchscript", "-o", str(ts)).returncode == 0
     assert ts.stat().st_size > 1000
+    pt2 = tmp_path / "d.pt2"
+    result = manage("graph", "export", str(tmp_path / "d.json"), "--to", "pt2", "-o", str(pt2))
+    assert result.returncode == 0 and "deprecated" not in result.stderr
+    import torch
+
+    assert torch.export.load(str(pt2)).module()(torch.zeros(3, 3, 32, 32)).shape == (3, 10)
     refused = manage("graph", "export", str(tmp_path / "d.json"), "--to", "onnx")
     assert refused.returncode != 0 and "-o" in refused.stderr
 
