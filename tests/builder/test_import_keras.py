@@ -205,3 +205,16 @@ def test_it_names_the_problem_in_a_spoiled_functional_model(spoil, message):
     with pytest.raises(ImportRefused) as refused:
         import_file(json.dumps(doc).encode())
     assert message in str(refused.value)
+
+
+def test_it_reads_the_input_shape_from_the_first_layer_without_an_input_layer():
+    k2 = keras2([layer("Dense", "h", units=3, batch_input_shape=[None, 5]), layer("Dense", "out", units=2)])
+    k3 = keras3([layer("Dense", "h", units=3), layer("Dense", "out", units=2)])
+    k3["config"]["layers"][0]["build_config"] = {"input_shape": [None, 5]}
+    for doc in (k2, k3):
+        imported = import_file(json.dumps(doc).encode())
+        assert imported.document["nodes"][0] == {"id": "input", "type": "Input", "params": {"shape": [5]}}
+        assert imported.report["params"] == dense(5, 3) + dense(3, 2)
+    del k3["config"]["layers"][0]["build_config"]
+    with pytest.raises(ImportRefused, match="does not say its input shape"):
+        import_file(json.dumps(k3).encode())
