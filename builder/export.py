@@ -1,4 +1,4 @@
-"""A design as PyTorch source, ONNX or TorchScript; the same weights give the same outputs in each."""
+"""A design as PyTorch source, ONNX, TorchScript or a torch.export program (.pt2); the same weights give the same outputs in each."""
 from __future__ import annotations
 
 import inspect
@@ -86,7 +86,21 @@ def export_onnx(module: torch.nn.Module, doc: dict | Graph) -> bytes:
         torch.onnx.export(module, example_inputs(graph), buffer, input_names=graph.inputs,
                           output_names=graph.outputs, dynamic_axes={name: {0: "batch"} for name in names},
                           opset_version=17, dynamo=False)  # exports in eval mode, whatever the module's mode
-    return buffer.getvalue()
+    return with_design(buffer.getvalue(), doc)
+
+
+def with_design(proto: bytes, doc: dict | Graph) -> bytes:
+    """The ONNX file with its design in the metadata, so that importing it gives back the same design
+    (ids, Dropout and other things ONNX leaves out); the importer uses it only where it computes the same."""
+    import json
+
+    import onnx
+
+    if not isinstance(doc, dict):
+        return proto
+    model = onnx.load_from_string(proto)
+    onnx.helper.set_model_props(model, {"layerlab.graph": json.dumps(doc, separators=(",", ":"))})
+    return model.SerializeToString()
 
 
 def check_onnx(graph: Graph) -> None:
@@ -104,8 +118,13 @@ def check_onnx(graph: Graph) -> None:
         raise GraphInvalid(errors)
 
 
+JIT_DEPRECATED = r"`torch\.jit\.\w+` is deprecated"  # torch 2.13 says it on every script/save/load
+
+
 def export_torchscript(module: torch.nn.Module, doc: dict | Graph) -> bytes:
-    """TorchScript, scripted rather than traced so that any batch size works; load with torch.jit.load."""
+    """TorchScript, scripted rather than traced so that any batch size works; load with torch.jit.load.
+    Kept while torch ships it; its deprecation notice (torch.export is the successor: see export_pt2) is
+    ours to act on, not the user's, so it is silenced here."""
     graph = doc if isinstance(doc, Graph) else check_document(doc)
     training = module.training
     try:
@@ -117,5 +136,28 @@ def export_torchscript(module: torch.nn.Module, doc: dict | Graph) -> bytes:
     scripted.eval()
     scripted(*example_inputs(graph))  # fail here, not in the user's program
     buffer = io.BytesIO()
-    torch.jit.save(scripted, buffer)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", JIT_DEPRECATED, DeprecationWarning)
+        torch.jit.save(scripted, buffer)
     return buffer.getvalue()
+
+
+def export_pt2(module: torch.nn.Module, doc: dict | Graph) -> bytes:
+    """A torch.export ExportedProgram (.pt2) with a dynamic batch dimension; load with torch.export.load
+    and call `.module()`. Exported in eval mode; the caller's module is left as it was."""
+    graph = doc if isinstance(doc, Graph) else check_document(doc)
+    batch = torch.export.Dim("batch", min=1, max=1 << 16)
+    training = module.training
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # notes from the tracer about RNN internals are not the user's
+            program = torch.export.export(module.eval(), example_inputs(graph),
+                                          dynamic_shapes=tuple({0: batch} for _ in graph.inputs))
+    finally:
+        module.train(training)
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer)
+    return buffer.getvalue()
+
+
+BINARY_EXPORTS = {"onnx": export_onnx, "torchscript": export_torchscript, "pt2": export_pt2}  # (module, doc) -> bytes

@@ -9,11 +9,27 @@ class GraphSerializer(serializers.ModelSerializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=False)
     document = serializers.JSONField()
     summary = serializers.SerializerMethodField()
+    weights = serializers.CharField(write_only=True, required=False,
+                                    help_text="the token POST /api/graphs/import/ answered: keep its weights as the design's starting weights")
+    has_initial_weights = serializers.SerializerMethodField()
 
     class Meta:
         model = Graph
-        fields = ["id", "name", "document", "summary", "created", "updated"]
-        read_only_fields = ["id", "summary", "created", "updated"]
+        fields = ["id", "name", "document", "summary", "weights", "has_initial_weights", "created", "updated"]
+        read_only_fields = ["id", "summary", "has_initial_weights", "created", "updated"]
+
+    def get_has_initial_weights(self, graph: Graph) -> bool:
+        from .initial_weights import graph_path
+
+        return graph_path(graph.pk).exists()
+
+    def validate_weights(self, value):
+        from .initial_weights import check_token
+
+        problem = check_token(self.context["request"].user.pk, value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
     def get_summary(self, graph: Graph) -> dict:
         return summarize(graph.document, limits())

@@ -54,6 +54,12 @@ def test_it_exports_pytorch_onnx_and_torchscript(tmp_path):
     ts = tmp_path / "d.pt"
     assert manage("graph", "export", str(tmp_path / "d.json"), "--to", "torchscript", "-o", str(ts)).returncode == 0
     assert ts.stat().st_size > 1000
+    pt2 = tmp_path / "d.pt2"
+    result = manage("graph", "export", str(tmp_path / "d.json"), "--to", "pt2", "-o", str(pt2))
+    assert result.returncode == 0 and "deprecated" not in result.stderr
+    import torch
+
+    assert torch.export.load(str(pt2)).module()(torch.zeros(3, 3, 32, 32)).shape == (3, 10)
     refused = manage("graph", "export", str(tmp_path / "d.json"), "--to", "onnx")
     assert refused.returncode != 0 and "-o" in refused.stderr
 
@@ -75,3 +81,39 @@ def test_it_says_what_to_change_when_the_input_does_not_fit(tmp_path):
     (tmp_path / "cnn.json").write_text(json.dumps(SPEC_EXAMPLE))
     result = manage("train", str(tmp_path / "cnn.json"), "--dataset", "digits", "--epochs", "1", tmp_path=tmp_path)
     assert result.returncode == 1 and "[1, 8, 8]" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_it_imports_a_keras_json_to_stdout_with_the_report_on_stderr(tmp_path):
+    from tests.builder.keras_json import keras3, tutorial_cnn
+
+    path = tmp_path / "cnn.json"
+    path.write_text(json.dumps(keras3(tutorial_cnn())))
+    result = manage("graph", "import", str(path))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["nodes"][1]["id"] == "conv2d"
+    assert json.loads(result.stderr)["params"] == 122_570
+
+
+def test_it_imports_onnx_to_a_file_with_its_weights(tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from builder.compile import compile_graph
+    from builder.export import export_onnx
+
+    model = compile_graph(SPEC_EXAMPLE)
+    (tmp_path / "m.onnx").write_bytes(export_onnx(model, SPEC_EXAMPLE))
+    result = manage("graph", "import", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "d.json"),
+                    "--weights", str(tmp_path / "w.safetensors"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "d.json").read_text())["nodes"] == SPEC_EXAMPLE["nodes"]
+    weights = load_file(str(tmp_path / "w.safetensors"))
+    assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
+
+
+def test_it_exits_1_with_the_reason_when_nothing_can_be_imported(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"\x00\x01 not a model")
+    result = manage("graph", "import", str(path))
+    assert result.returncode == 1 and result.stdout == ""
+    assert "readable ONNX model" in result.stderr and "Traceback" not in result.stderr

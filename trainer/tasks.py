@@ -61,7 +61,24 @@ def prepare(run: Run) -> Job:
     arrays, info = resolve(run.dataset, run.owner, on_progress=progress)
     if not run.dataset_hash and info.get("hash"):
         Run.objects.filter(pk=run.pk).update(dataset_hash=info["hash"])
-    return build_job(run.document, arrays, run.config, limits())
+    job = build_job(run.document, arrays, run.config, limits())
+    start_from_imported(run, job)
+    return job
+
+
+def start_from_imported(run: Run, job: Job) -> None:
+    """A design imported with weights (ONNX) is fine-tuned from them while they still fit it."""
+    from builder import initial_weights
+
+    state = initial_weights.load(run.graph_id) if run.graph_id else None
+    if state is None:
+        return
+    try:
+        job.model.load_state_dict(state, strict=True)
+    except RuntimeError:
+        job.notes.append("The design changed since its weights were imported, so it trained from fresh weights.")
+        return
+    job.notes.append("Training started from the weights imported with this design (fine-tuning).")
 
 
 class Heartbeat(threading.Thread):

@@ -7,9 +7,9 @@ import torch
 from django.conf import settings
 
 from builder.compile import compile_graph
-from builder.export import export_onnx, export_torchscript
+from builder.export import BINARY_EXPORTS
 
-FORMATS = {"pt": "pt", "safetensors": "safetensors", "onnx": "onnx", "torchscript": "torchscript.pt"}
+FORMATS = {"pt": "pt", "safetensors": "safetensors", "onnx": "onnx", "torchscript": "torchscript.pt", "pt2": "pt2"}
 
 
 def path(run_id: int) -> Path:
@@ -51,4 +51,4 @@ def export(run, fmt: str) -> bytes:
     model = compile_graph(run.document)
     model.load_state_dict(state)
     model.eval()
-    return (export_onnx if fmt == "onnx" else export_torchscript)(model, run.document)
+    return BINARY_EXPORTS[fmt](model, run.document)

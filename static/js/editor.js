@@ -1,5 +1,5 @@
 // The editor page: palette → canvas → live server summary, inspector, history, files and training.
-import { $, announce, api, debounce } from "./util.js";
+import { $, announce, api, debounce, el } from "./util.js";
 import { Canvas } from "./editor/canvas.js";
 import { normalize } from "./editor/catalogue.js";
 import { DesignFiles, needLogin } from "./editor/files.js";
@@ -12,7 +12,7 @@ import { TrainDialog } from "./editor/train.js";
 const root = $("#editor");
 const signedIn = root.dataset.signedIn === "1";
 const nameInput = $("#design-name");
-const state = { graphId: root.dataset.graphId || null, outputs: null, extra: {} };
+const state = { graphId: root.dataset.graphId || null, outputs: null, extra: {}, importWeights: null };
 const DRAFT = "layerlab-draft";
 
 const blocks = normalize(await api("/api/blocks/"));
@@ -148,9 +148,10 @@ on("#save", () => files.save());
 on("#duplicate-design", () => files.saveCopy());
 on("#delete-design", () => files.remove());
 on("#export-json", () => files.exportJson());
-on("#import-json", () => $("#import-file").click());
+on("#import-model", () => $("#import-file").click());
 on("#download-pytorch", () => files.download("pytorch"));
 on("#download-onnx", () => files.download("onnx"));
+on("#download-pt2", () => files.download("pt2"));
 on("#undo", () => step(undo.undo()));
 on("#redo", () => step(undo.redo()));
 on("#dup-node", duplicate);
@@ -162,10 +163,26 @@ on("#zoom-fit", () => canvas.fit());
 on("#train", () => (signedIn ? train.open() : needLogin(root.dataset.loginUrl, "Training")));
 $("#import-file").addEventListener("change", failSoft(async (e) => {
   const file = e.target.files[0];
-  if (file) openDoc(await files.importJson(file));
   e.target.value = "";
+  if (!file) return;
+  const { doc, report } = await files.importFile(file);
+  openDoc(doc, true, true);
   markDirty(true);
+  showImportReport(report);
 }));
+
+// What the import mapped, in a sentence or two: the parameter count and each note (layout, PyTorch's counts).
+function showImportReport(report) {
+  const box = $("#flash");
+  const from = report.source === "keras" ? report.format : report.source === "onnx" ? `ONNX (${report.format})` : "LayerLab JSON";
+  const counts = report.keras_params !== undefined && report.keras_params !== report.params
+    ? `${(report.params ?? 0).toLocaleString("en-US")} parameters here, ${report.keras_params.toLocaleString("en-US")} in Keras`
+    : `${(report.params ?? 0).toLocaleString("en-US")} parameters`;
+  const weights = report.weights ? " Its weights are kept as the starting weights when you save it." : "";
+  box.replaceChildren(`Imported from ${from}: ${counts}.${weights}`, ...report.notes.map((n) => el("div", { class: "small" }, n)));
+  box.dataset.kind = "info";
+  box.hidden = false;
+}
 
 const starterSelect = $("#starter-select");
 const starters = await api("/api/templates/");

@@ -140,5 +140,5 @@ def test_it_serves_the_openapi_schema(anon):
     assert r.status_code == 200
     schema = r.json()
     assert schema["openapi"].startswith("3.")
-    for path in ("/api/graphs/summary/", "/api/blocks/", "/api/runs/", "/api/runs/{id}/weights/"):
+    for path in ("/api/graphs/summary/", "/api/graphs/import/", "/api/blocks/", "/api/runs/", "/api/runs/{id}/weights/"):
         assert path in schema["paths"], path

@@ -10,7 +10,7 @@ import torch
 from builder.compile import compile_graph
 from builder.document import check_document
 from builder.errors import GraphInvalid
-from builder.export import export_onnx, export_pytorch, export_torchscript
+from builder.export import export_onnx, export_pt2, export_pytorch, export_torchscript
 from builder.templates import starter_designs
 from tests.builder.designs import SPEC_EXAMPLE, design, example_design, examples, node, sample
 
@@ -84,6 +84,30 @@ def test_it_exports_torchscript_that_loads_from_bytes(doc):
         x = batch_for(doc, n)
         for got, want in zip(as_tuple(loaded(*x)), as_tuple(model(*x))):
             torch.testing.assert_close(got, want)
+
+
+@pytest.mark.parametrize("doc", STARTERS)
+def test_it_exports_a_pt2_program_with_a_dynamic_batch(doc):
+    torch.manual_seed(5)
+    model = compile_graph(doc)
+    model.train()
+    program = torch.export.load(io.BytesIO(export_pt2(model, doc)))  # our own file: loading it is safe here
+    assert model.training
+    model.eval()
+    loaded = program.module()
+    for n in (1, 4):
+        x = batch_for(doc, n)
+        for got, want in zip(as_tuple(loaded(*x)), as_tuple(model(*x))):
+            torch.testing.assert_close(got, want)
+
+
+def test_it_keeps_torchscripts_deprecation_notice_from_users():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        export_torchscript(compile_graph(SPEC_EXAMPLE), SPEC_EXAMPLE)
+    assert not [w for w in caught if "deprecated" in str(w.message)]
 
 
 def test_it_exports_several_outputs_and_inputs():

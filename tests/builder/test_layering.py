@@ -1,7 +1,8 @@
 import subprocess
 import sys
 
-CORE = ["errors", "blocks", "document", "infer", "summary", "compile", "export", "templates"]
+CORE = ["errors", "blocks", "document", "infer", "summary", "compile", "export", "templates",
+        "importers", "importers.keras", "importers.onnx", "importers.layerlab", "importers.pt2"]
 
 
 def test_it_imports_the_core_without_django():

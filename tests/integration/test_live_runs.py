@@ -124,6 +124,8 @@ def test_it_downloads_weights_and_code_that_agree(live_app, alice):
     expected = model(x).detach()
     scripted = torch.jit.load(io.BytesIO(get("torchscript")))
     assert torch.allclose(scripted(x), expected, atol=1e-5)
+    program = torch.export.load(io.BytesIO(get("pt2")))  # our own server's file
+    assert torch.allclose(program.module()(x), expected, atol=1e-5)
     import onnxruntime
 
     session = onnxruntime.InferenceSession(get("onnx"))

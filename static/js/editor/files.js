@@ -1,5 +1,5 @@
-// Saving and files: save, rename, copy, delete (API); import and export of the JSON document;
-// PyTorch and ONNX downloads of a saved design.
+// Saving and files: save, rename, copy, delete (API); import (Keras JSON, ONNX, LayerLab JSON, through the
+// server's importer) and export of the JSON document; PyTorch, ONNX and .pt2 downloads of a saved design.
 import { announce, api, el } from "../util.js";
 
 export function needLogin(loginUrl, what) {
@@ -31,10 +31,13 @@ export class DesignFiles {
     if (!this.signedIn) return needLogin(this.loginUrl, "Saving"), null;
     const doc = this.getDoc();
     const body = { name: doc.name, document: doc };
+    // Weights that came with an import (ONNX) become the new design's starting weights.
+    if (!this.state.graphId && this.state.importWeights) body.weights = this.state.importWeights;
     const saved = this.state.graphId
       ? await api(`/api/graphs/${this.state.graphId}/`, { method: "PUT", body })
       : await api("/api/graphs/", { method: "POST", body });
     this.state.graphId = saved.id;
+    this.state.importWeights = null;
     history.replaceState(null, "", `/editor/${saved.id}/`);
     this.onSaved(saved);
     announce(`Saved “${saved.name}”.`);
@@ -61,13 +64,15 @@ export class DesignFiles {
     downloadBlob(JSON.stringify(doc, null, 2) + "\n", `${safeName(doc.name)}.json`);
   }
 
-  async importJson(file) {
-    const text = await file.text();
-    const doc = JSON.parse(text);
-    if (!doc || doc.format !== "layerlab.graph/1" || !Array.isArray(doc.nodes)) {
-      throw new Error("That file is not a layerlab.graph/1 document.");
-    }
-    return doc;
+  // The server reads the file (it knows Keras, ONNX and LayerLab JSON) and answers a design and a report.
+  async importFile(file) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    const { document: doc, report, weights } = await api("/api/graphs/import/", { method: "POST", body: form });
+    this.state.graphId = null;
+    this.state.importWeights = weights;
+    history.replaceState(null, "", "/editor/");
+    return { doc, report };
   }
 
   async download(to) {
