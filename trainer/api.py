@@ -13,6 +13,8 @@ from builder.api import limits
 from builder.export import export_pytorch
 from builder.models import Graph
 
+from classroom.runs import check_lab_run
+from classroom.wall import announce_queued
 from webapp.errors import flatten, rejected
 
 from . import weights
@@ -39,17 +41,22 @@ def graph_document(value, user) -> tuple[dict, Graph | None]:
     return graph.document, graph
 
 
-def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict]:
+def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict, dict]:
     body = RunRequest(data=request.data)
     body.is_valid(raise_exception=True)
     options = dict(body.validated_data)
     document, graph = graph_document(options.pop("graph"), request.user)
-    arrays, dataset = resolve(options.pop("dataset"), request.user)
+    lab_run = check_lab_run(request.user, options, document)  # a lab's dataset, pinned settings and rules
+    options = lab_run.options
+    arrays, dataset = resolve(options.pop("dataset"), lab_run.dataset_owner)
     try:
         config, notes = check_job(document, arrays, options, limits())
+        if lab_run.problems:
+            raise JobError([])
     except JobError as exc:
-        raise rejected(str(exc), problems=exc.problems) from None
-    return document, graph, dataset, options, {"notes": notes}
+        problems = lab_run.problems + exc.problems
+        raise rejected("; ".join(p["message"] for p in problems), problems=problems) from None
+    return document, graph, dataset, options, {"notes": notes}, lab_run.fields
 
 
 class RunCheck(APIView):
@@ -82,11 +89,12 @@ class RunList(generics.ListCreateAPIView):
     def post(self, request):
         from .tasks import train_run
 
-        document, graph, dataset, options, extra = checked_request(request)
+        document, graph, dataset, options, extra, lab_fields = checked_request(request)
         run = Run.objects.create(owner=request.user, graph=graph, document=document, dataset=str(dataset["id"]),
                                  dataset_name=dataset["name"], dataset_hash=dataset["hash"], config=options,
-                                 versions=versions(), result=extra)
+                                 versions=versions(), result=extra, **lab_fields)
         transaction.on_commit(lambda: train_run.delay(run.pk))
+        transaction.on_commit(lambda: announce_queued(run))  # the teacher's wall, for a lab run
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
@@ -110,7 +118,10 @@ class RunDetail(OwnedRun):
 
 class RunStop(OwnedRun):
     def post(self, request, pk):
-        run = self.get_run()
+        return self.stop(self.get_run())
+
+    @staticmethod
+    def stop(run: Run) -> Response:  # also the teacher's stop in a lab (classroom/api_labs.py)
         if run.is_final:
             return Response({"detail": f"the run has already ended ({run.status})"}, status=409)
         Run.objects.filter(pk=run.pk).update(stop_requested=True)

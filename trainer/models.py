@@ -49,6 +49,8 @@ class Run(models.Model):
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True)
+    lab = models.ForeignKey("classroom.Lab", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    late = models.BooleanField(default=False)  # started after its lab's deadline
 
     class Meta:
         ordering = ["-created"]

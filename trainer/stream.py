@@ -48,6 +48,9 @@ _sender = _Sender()
 
 def do_append(run_id: int, payload: dict) -> dict:
     """Store `payload` as the run's next message, then send it live. Returns it with its seq."""
+    from classroom.wall import lab_route
+
+    payload, lab = lab_route(run_id, payload)  # a lab run's messages also go to its teacher's wall
     for attempt in range(20):
         try:
             with transaction.atomic():
@@ -60,6 +63,8 @@ def do_append(run_id: int, payload: dict) -> dict:
     else:
         raise RuntimeError(f"could not store a message for run {run_id}")
     _sender.send(group_name(run_id), message)
+    if lab:
+        _sender.send(lab[0], dict(message, **lab[1]))
     return message
 
 

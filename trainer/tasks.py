@@ -8,6 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import weights
+from classroom.scoring import finish_lab_result
+
 from .models import Run
 from .stream import do_append, do_finish
 from .engine.throttle import PointThrottle
@@ -20,7 +22,7 @@ LOST_BEFORE = "The worker running this run was lost before it finished; its poin
 def prepare(run: Run) -> Job:
     from builder.api import limits
 
-    arrays, _ = resolve(run.dataset, run.owner)
+    arrays, _ = resolve(run.dataset, run.lab.course.teacher if run.lab_id else run.owner)  # a lab's: the teacher's
     return build_job(run.document, arrays, run.config, limits())
 
 
@@ -65,6 +67,8 @@ def train_run(run_id: int) -> None:
         finally:
             points.flush()  # the last train points before the final status
         weights.save(run_id, model)
+        if run.lab_id:  # scores on the lab's hidden test set; its details leave the result
+            result = finish_lab_result(run, model, job.arrays, result)
         status = Run.CANCELLED if result["status"] == "cancelled" else Run.SUCCEEDED
         do_finish(run_id, status, result)
     except Exception as exc:  # a failed run says why; the weights so far stay downloadable
