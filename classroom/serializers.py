@@ -97,7 +97,7 @@ class LabSerializer(serializers.ModelSerializer):
         if epochs and epochs > limits.get("max_epochs", server_limits().max_epochs):
             problems.append(f"the pinned epochs ({epochs}) are over the lab's max_epochs")
         if problems:
-            raise serializers.ValidationError({"detail": "; ".join(problems)})
+            raise serializers.ValidationError("; ".join(problems))
         if self.instance is None:
             attrs.setdefault("limits", self.validate_limits({}))
         return attrs
