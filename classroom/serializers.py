@@ -108,5 +108,5 @@ class TeacherRunSerializer(RunSerializer):
 
     def to_representation(self, run):
         data = super(RunSerializer, self).to_representation(run)
-        data["student"] = run.owner.username
+        data["student"], data["student_id"] = run.owner.username, run.owner_id
         return data

@@ -93,8 +93,8 @@ class RunList(generics.ListCreateAPIView):
         run = Run.objects.create(owner=request.user, graph=graph, document=document, dataset=str(dataset["id"]),
                                  dataset_name=dataset["name"], dataset_hash=dataset["hash"], config=options,
                                  versions=versions(), result=extra, **lab_fields)
-        transaction.on_commit(lambda: train_run.delay(run.pk))
         transaction.on_commit(lambda: announce_queued(run))  # the teacher's wall, for a lab run
+        transaction.on_commit(lambda: train_run.delay(run.pk))
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
