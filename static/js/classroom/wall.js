@@ -40,10 +40,10 @@ function flags(t) {
 function draw(t) {
   const f = flags(t);
   t.node.classList.toggle("flagged", f.length > 0);
-  t.info.replaceChildren(
+  t.info.replaceChildren(...[
     el("span", { class: `status status-${t.status.split(" ")[0]}` }, t.status), t.run ? ` · run #${t.run}` : "",
     t.queue ? ` · queue ${t.queue}` : "", t.params ? ` · ${fmtInt(t.params)} params` : "",
-    ` · best ${fmtPct(t.best)}`, f.length ? el("div", { class: "flags" }, f.map((x) => el("span", { class: "flag" }, `⚑ ${x}`))) : null);
+    ` · best ${fmtPct(t.best)}`, f.length ? el("div", { class: "flags" }, f.map((x) => el("span", { class: "flag" }, `⚑ ${x}`))) : null].filter(Boolean));
 }
 
 function startRun(t, run) {
