@@ -54,6 +54,8 @@ class LabSerializer(serializers.ModelSerializer):
         except GraphInvalid as exc:
             raise serializers.ValidationError("the starter is not a valid design: " +
                                               "; ".join(e.message for e in exc.errors)) from None
+        except Exception as exc:  # noqa: BLE001 - e.g. RecursionError from absurd nesting
+            raise serializers.ValidationError(f"the starter could not be read ({type(exc).__name__})") from None
         return value
 
     def validate_dataset(self, value):

@@ -45,7 +45,7 @@ class RunSerializer(serializers.ModelSerializer):
 
     def to_representation(self, run: Run):
         data = super().to_representation(run)
-        if run.lab_id and not run.lab.revealed:
+        if not (run.lab_id and run.lab.revealed):
             data["result"] = hide_private(data["result"])  # the hidden score, until the teacher reveals it
         return data
 

@@ -97,6 +97,12 @@ async function peek(t) {
   } catch (e) {
     $("#peek-design").textContent = e.message;
   }
+  const stop = $("#peek-stop");
+  stop.hidden = !["queued", "running"].includes(t.status);
+  stop.onclick = async () => {
+    await api(`/api/labs/${labId}/runs/${t.run}/stop/`, { method: "POST" });
+    stop.hidden = true;
+  };
   const messages = t.run ? await api(`/api/labs/${labId}/runs/${t.run}/metrics/`) : [];
   const val = messages.filter((m) => m.split === "val");
   Plotly.newPlot($("#peek-chart"), [{ x: val.map((m) => m.epoch), y: val.map((m) => m.accuracy), name: "val accuracy" },
