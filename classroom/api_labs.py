@@ -39,6 +39,10 @@ class LabDetail(APIView):
     def delete(self, request, pk):
         lab, role = lab_for(request.user, pk)
         as_teacher(role, "delete it")
+        live = lab.runs.filter(status__in=(Run.QUEUED, Run.RUNNING)).count()
+        if live:  # they would finish outside the lab, unscored
+            return Response({"detail": f"{live} run(s) in this lab are still queued or running: stop them "
+                                       "(or wait for them) before deleting the lab"}, status=409)
         lab.delete()
         return Response(status=204)
 

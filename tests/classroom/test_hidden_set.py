@@ -115,7 +115,9 @@ def test_no_student_response_shows_the_hidden_test_set(trained, ann, teacher):
         assert r.status_code in (200, 404), (path, r.status_code)
         assert_clean(path, r.content)
     ann.force_login(ann.user)  # the pages, with the session a browser has
-    for path in (f"/runs/{run_id}/", f"/labs/{lab['id']}/", "/"):
+    design = ann.get(f"/api/labs/{lab['id']}/design/").json()["id"]
+    for path in (f"/runs/{run_id}/", f"/labs/{lab['id']}/", "/", f"/courses/{lab['course']}/", "/courses/",
+                 f"/editor/{design}/?lab={lab['id']}"):
         assert_clean(path, ann.get(path).content)
     messages = replay(ann.user, run_id)
     assert messages[-1]["result"]["score_public"] == run["result"]["score_public"]

@@ -116,3 +116,12 @@ def test_the_teacher_may_stop_a_students_run(teacher, lab, ann):
     r = teacher.post(f"/api/labs/{lab['id']}/runs/{run['id']}/stop/")
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     assert teacher.post(f"/api/labs/{lab['id']}/runs/{run['id']}/stop/").status_code == 409
+
+
+def test_a_lab_with_live_runs_is_not_deleted(teacher, lab, ann):
+    run = lab_run(ann, lab).json()
+    r = teacher.delete(f"/api/labs/{lab['id']}/")
+    assert r.status_code == 409 and "still queued or running" in r.json()["detail"]
+    teacher.post(f"/api/labs/{lab['id']}/runs/{run['id']}/stop/")
+    assert teacher.delete(f"/api/labs/{lab['id']}/").status_code == 204
+    assert ann.get(f"/api/runs/{run['id']}/").json()["lab"] is None
