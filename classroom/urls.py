@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import api_courses as courses
+from . import api_lab_runs as lab_runs
 from . import api_labs as labs
 
 urlpatterns = [
@@ -15,10 +16,10 @@ urlpatterns = [
     path("labs/<int:pk>/copy/", labs.LabCopy.as_view(), name="lab-copy"),
     path("labs/<int:pk>/design/", labs.LabDesign.as_view(), name="lab-design"),
     path("labs/<int:pk>/designs/<int:user_id>/", labs.StudentDesign.as_view(), name="lab-student-design"),
-    path("labs/<int:pk>/runs/", labs.LabRuns.as_view(), name="lab-runs"),
-    path("labs/<int:pk>/runs/<int:run_id>/", labs.LabRunDetail.as_view(), name="lab-run"),
-    path("labs/<int:pk>/runs/<int:run_id>/metrics/", labs.LabRunMetrics.as_view(), name="lab-run-metrics"),
-    path("labs/<int:pk>/runs/<int:run_id>/stop/", labs.LabRunStop.as_view(), name="lab-run-stop"),
+    path("labs/<int:pk>/runs/", lab_runs.LabRuns.as_view(), name="lab-runs"),
+    path("labs/<int:pk>/runs/<int:run_id>/", lab_runs.LabRunDetail.as_view(), name="lab-run"),
+    path("labs/<int:pk>/runs/<int:run_id>/metrics/", lab_runs.LabRunMetrics.as_view(), name="lab-run-metrics"),
+    path("labs/<int:pk>/runs/<int:run_id>/stop/", lab_runs.LabRunStop.as_view(), name="lab-run-stop"),
     path("labs/<int:pk>/submit/", labs.LabSubmit.as_view(), name="lab-submit"),
     path("labs/<int:pk>/leaderboard/", labs.LabLeaderboard.as_view(), name="lab-leaderboard"),
     path("labs/<int:pk>/reveal/", labs.LabReveal.as_view(), name="lab-reveal"),
