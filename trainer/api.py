@@ -15,6 +15,7 @@ from builder.export import export_pytorch
 from builder.summary import summarize
 from builder.models import Graph
 
+from classroom.runs import check_lab_run
 from webapp.errors import flatten, rejected
 
 from . import lifecycle, weights
@@ -43,16 +44,21 @@ def graph_document(value, user) -> tuple[dict, Graph | None]:
     return graph.document, graph
 
 
-def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict]:
+def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict, dict]:
     body = RunRequest(data=request.data)
     body.is_valid(raise_exception=True)
     options = dict(body.validated_data)
     document, graph = graph_document(options.pop("graph"), request.user)
-    arrays, dataset = declared(options.pop("dataset"), request.user)  # never downloads in a web request
+    lab_run = check_lab_run(request.user, options, document)  # a lab's dataset, pinned settings and rules
+    options = lab_run.options
+    arrays, dataset = declared(options.pop("dataset"), lab_run.dataset_owner)  # never downloads in a web request
     try:
         config, notes = check_job(document, arrays, options, limits())
+        if lab_run.problems:
+            raise JobError([])
     except JobError as exc:
-        raise rejected(str(exc), problems=exc.problems) from None
+        problems = lab_run.problems + exc.problems
+        raise rejected("; ".join(p["message"] for p in problems), problems=problems) from None
     # From the declared sizes: a downloadable dataset may not be here yet (float32 is the upper bound).
     data_bytes = (dataset["train_size"] + dataset["test_size"]) * math.prod(dataset["input_shape"]) * 4
     try:
@@ -60,7 +66,7 @@ def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict]:
     except LimitReached as exc:
         raise rejected(str(exc), problems=[{"node": None, "param": "batch_size", "message": str(exc),
                                             "fix": None}]) from None
-    return document, graph, dataset, options, {"notes": notes}
+    return document, graph, dataset, options, {"notes": notes}, lab_run.fields
 
 
 def over_limit(exc: LimitReached) -> Response:
@@ -108,12 +114,13 @@ class RunList(generics.ListCreateAPIView):
             check_storage(request.user)
         except LimitReached as exc:
             return over_limit(exc)
-        document, graph, dataset, options, extra = checked_request(request)
+        document, graph, dataset, options, extra, lab_fields = checked_request(request)
         with transaction.atomic():
             run = Run.objects.create(owner=request.user, graph=graph, document=document,
                                      dataset=str(dataset["id"]), dataset_name=dataset["name"],
-                                     dataset_hash=dataset["hash"] or "", config=options, versions=versions(), result=extra)
-            lifecycle.do_enqueue(run)
+                                     dataset_hash=dataset["hash"] or "", config=options, versions=versions(),
+                                     result=extra, **lab_fields)
+            lifecycle.do_enqueue(run)  # its queued status reaches the teacher's wall too
         run.refresh_from_db()
         return Response(RunSerializer(run, context=serializer_context()).data, status=status.HTTP_201_CREATED)
 
@@ -143,7 +150,10 @@ class RunDetail(OwnedRun):
 
 class RunStop(OwnedRun):
     def post(self, request, pk):
-        run = self.get_run()
+        return self.stop(self.get_run())
+
+    @staticmethod
+    def stop(run: Run) -> Response:  # also the teacher's stop in a lab (classroom/api_labs.py)
         if run.is_final:
             return Response({"detail": f"the run has already ended ({run.status})"}, status=409)
         lifecycle.do_stop(run)

@@ -51,6 +51,8 @@ class Run(models.Model):
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True)
+    lab = models.ForeignKey("classroom.Lab", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    late = models.BooleanField(default=False)  # started after its lab's deadline
     # Lifecycle bookkeeping, written only by trainer/lifecycle.py: when the run was handed to
     # Celery (None while it waits in the database), the attempt number its message carries, and
     # whether its worker is shutting down (it stops after the current step and goes back to the queue).

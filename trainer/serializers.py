@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from classroom.scoring import hide_private
+
 from .models import Run
 
 
@@ -7,7 +9,8 @@ class RunRequest(serializers.Serializer):
     """POST /api/runs/: every field but graph and dataset has the spec's default."""
 
     graph = serializers.JSONField()
-    dataset = serializers.JSONField()
+    dataset = serializers.JSONField(required=False)  # a lab run uses the lab's
+    lab = serializers.IntegerField(required=False, min_value=1)
     epochs = serializers.IntegerField(default=10)
     batch_size = serializers.IntegerField(default=64)
     optimizer = serializers.CharField(default="adam")
@@ -38,7 +41,13 @@ class RunSerializer(serializers.ModelSerializer):
         model = Run
         fields = ["id", "name", "status", "graph", "dataset", "dataset_name", "dataset_hash", "config",
                   "created", "started", "finished", "device", "queue_position", "result", "has_weights",
-                  "versions", "document"]
+                  "versions", "document", "lab", "late"]
+
+    def to_representation(self, run: Run):
+        data = super().to_representation(run)
+        if not (run.lab_id and run.lab.revealed):
+            data["result"] = hide_private(data["result"])  # the hidden score, until the teacher reveals it
+        return data
 
     def get_queue_position(self, run: Run):
         """How many runs start before this one (fair order, see trainer/fairness.py), plus one."""

@@ -45,6 +45,9 @@ _sender = _Sender()
 
 def do_append(run_id: int, payload: dict) -> dict:
     """Store `payload` as the run's next message, then send it live. Returns it with its seq."""
+    from classroom.wall import lab_route
+
+    payload, lab = lab_route(run_id, payload)  # a lab run's messages also go to its teacher's wall
     for attempt in range(20):
         try:
             with transaction.atomic():
@@ -60,6 +63,11 @@ def do_append(run_id: int, payload: dict) -> dict:
         _sender.send(group_name(run_id), message)
     except Exception:  # Redis restarting: the message is stored, and watchers replay it from the store
         log.warning("run %s: message %s stored but not sent live", run_id, message["seq"], exc_info=True)
+    if lab:
+        try:
+            _sender.send(lab[0], dict(message, **lab[1]))
+        except Exception:
+            log.warning("run %s: message %s not sent to the teacher's wall", run_id, message["seq"], exc_info=True)
     return message
 
 

@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from . import lifecycle, weights
+from classroom.scoring import finish_lab_result
 from .dataset_store import resolve
 from .datasets import DatasetError
 from .engine.job import Job, build_job
@@ -58,7 +59,8 @@ def prepare(run: Run) -> Job:
             do_append(run.pk, {"type": "progress", "stage": "preparing data", "percent": percent,
                                "message": f"preparing data {percent}%", "time": timezone.now().timestamp()})
 
-    arrays, info = resolve(run.dataset, run.owner, on_progress=progress)
+    owner = run.lab.course.teacher if run.lab_id else run.owner  # a lab's dataset: the teacher's
+    arrays, info = resolve(run.dataset, owner, on_progress=progress)
     if not run.dataset_hash and info.get("hash"):
         Run.objects.filter(pk=run.pk).update(dataset_hash=info["hash"])
     job = build_job(run.document, arrays, run.config, limits())
@@ -112,8 +114,9 @@ def train_run(self, run_id: int, attempt: int | None = None) -> None:
 def train_claimed(run_id: int) -> None:
     model = None
     guard = RunGuard(run_id)
+    run = Run.objects.select_related("lab").get(pk=run_id)
     try:
-        job = prepare(Run.objects.get(pk=run_id))
+        job = prepare(run)
         model = job.model
         Run.objects.filter(pk=run_id).update(device=job.device)
         do_append(run_id, {"type": "status", "status": "running", "device": job.device,
@@ -125,6 +128,8 @@ def train_claimed(run_id: int) -> None:
         finally:
             points.flush()  # the last train points before the final status
         weights.save(run_id, model)
+        if run.lab_id and guard.reason != "handback":  # scores on the lab's hidden test set; its details leave the result
+            result = finish_lab_result(run, model, job.arrays, result)
         end(run_id, guard, result)
     except Exception as exc:  # a failed run says why; the weights so far stay downloadable
         if model is not None:

@@ -10,12 +10,13 @@ django_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from classroom.routing import websocket_urlpatterns as classroom_ws  # noqa: E402
 from trainer.routing import websocket_urlpatterns  # noqa: E402
 from webapp.wsauth import OriginChecked, TokenOrSessionAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": ASGIStaticFilesHandler(django_app),
-        "websocket": OriginChecked(TokenOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "websocket": OriginChecked(TokenOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns + classroom_ws))),
     }
 )

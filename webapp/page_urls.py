@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import pages
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("runs/compare/", pages.compare, name="compare"),
     path("runs/<int:run_id>/", pages.run_page, name="run"),
     path("datasets/", pages.datasets, name="datasets"),
+    path("", include("classroom.page_urls")),
 ]

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "channels",
     "builder",
     "trainer",
+    "classroom",
     "webapp",
 ]
 
@@ -229,6 +230,9 @@ LAYERLAB_MAX_PARAMS = envint("LAYERLAB_MAX_PARAMS", 50_000_000, 1)
 LAYERLAB_MAX_UPLOAD_MB = envint("LAYERLAB_MAX_UPLOAD_MB", 100, 1)
 LAYERLAB_MAX_IMPORT_MB = envint("LAYERLAB_MAX_IMPORT_MB", 100, 1)  # largest model file imported into the editor
 LAYERLAB_MAX_EPOCHS = envint("LAYERLAB_MAX_EPOCHS", 500, 1)
+# A lab's limits when its teacher sets none (max_params and max_epochs default to the two above).
+LAYERLAB_LAB_MAX_RUNS = envint("LAYERLAB_LAB_MAX_RUNS", 100, 1)
+LAYERLAB_LAB_MAX_QUEUED = envint("LAYERLAB_LAB_MAX_QUEUED", 2, 1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

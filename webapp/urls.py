@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("builder.urls")),
     path("api/", include("trainer.urls")),
+    path("api/", include("classroom.urls")),
     path("", include("webapp.page_urls")),
 ]
 

@@ -16,7 +16,11 @@ const state = { graphId: root.dataset.graphId || null, outputs: null, extra: {},
 const DRAFT = "layerlab-draft";
 
 const blocks = normalize(await api("/api/blocks/"));
-const canvas = new Canvas($("#canvas"), blocks);
+// ?lab=ID: a student's copy of a lab's starter: locked blocks, only the allowed blocks, the lab's Train settings.
+const labId = new URLSearchParams(location.search).get("lab");
+const lab = labId ? await api(`/api/labs/${labId}/`) : null;
+const canvas = new Canvas($("#canvas"), blocks, { locked: lab ? lab.locked : [] });
+canvas.addEventListener("refused", (e) => announce(`🔒 ${e.detail}`, "error"));
 const inspector = new Inspector($("#inspector"), canvas, blocks);
 const summarizer = new Summarizer(canvas, { onProblemClick: (id) => canvas.select(canvas.findById(id)) });
 const undo = new History();
@@ -112,7 +116,7 @@ function removeSelected() {
 
 function applyFix(nodeId, fix) {
   const dfId = canvas.findById(nodeId);
-  if (!dfId) return;
+  if (!dfId || canvas.isLocked(dfId)) return;
   canvas.setParams(dfId, { ...canvas.nodes.get(dfId).params, ...fix });
   if (canvas.selected === dfId) inspector.show(dfId);
 }
@@ -132,9 +136,10 @@ const failSoft = (fn) => async (...args) => {
     announce(`⚠ ${e.message}`, "error");
   }
 };
-const train = new TrainDialog($("#train-dialog"), { getDoc, applyFix, save: () => (state.graphId ? files.save() : null) });
+const train = new TrainDialog($("#train-dialog"), { getDoc, applyFix, save: () => (state.graphId ? files.save() : null), lab });
+const allowed = lab && lab.allowed_blocks ? new Map([...blocks].filter(([type]) => lab.allowed_blocks.includes(type))) : blocks;
 
-buildPalette($("#palette-groups"), $("#palette-search"), blocks, {
+buildPalette($("#palette-groups"), $("#palette-search"), allowed, {
   canvasElement: $("#canvas"),
   onActivate: addBlock,
   onDrop: (type, cx, cy) => {

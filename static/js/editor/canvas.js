@@ -5,10 +5,12 @@ import { nextId } from "./catalogue.js";
 const NODE_W = 170;
 
 export class Canvas extends EventTarget {
-  constructor(container, blocks) {
+  // `locked`: ids of blocks a lab's teacher locked; they cannot be deleted, rewired or edited here.
+  constructor(container, blocks, { locked = [] } = {}) {
     super();
     this.container = container;
     this.blocks = blocks;
+    this.locked = new Set(locked);
     this.nodes = new Map(); // drawflow id (string) -> {id, type, params, extra}
     this.loading = false;
     this.selected = null;
@@ -18,6 +20,7 @@ export class Canvas extends EventTarget {
     df.key = function key(e) { this.dispatch("keydown", e); }; // our own shortcuts handle Delete
     df.start();
     this.df = df;
+    if (this.locked.size) this.guardLocks(df);
     df.on("nodeSelected", (id) => this.setSelected(String(id)));
     df.on("nodeUnselected", () => this.setSelected(null));
     df.on("nodeMoved", () => this.changed("move"));
@@ -28,6 +31,8 @@ export class Canvas extends EventTarget {
     });
     df.on("connectionCreated", (c) => this.onConnect(c));
     df.on("connectionRemoved", (c) => {
+      if (this.isLocked(String(c.input_id)) && !this.loading && !this.reverting) return this.revert(() =>
+        this.df.addConnection(c.output_id, c.input_id, c.output_class, c.input_class), c.input_id);
       this.fixPorts(String(c.input_id));
       this.changed("disconnect");
     });
@@ -73,9 +78,58 @@ export class Canvas extends EventTarget {
     element.setAttribute("aria-label", `${node.id} (${type})`);
     element.querySelector(".blk-id").textContent = node.id;
     element.querySelector(".blk-type").textContent = type;
+    if (this.locked.has(node.id)) {
+      element.classList.add("locked");
+      element.setAttribute("aria-label", `${node.id} (${type}, locked)`);
+      element.title = "Locked by the teacher: it cannot be deleted, rewired or edited";
+    }
     this.labelPorts(dfId);
     this.changed("add");
     return dfId;
+  }
+
+  isLocked(dfId) {
+    const node = this.nodes.get(String(dfId));
+    return Boolean(node && this.locked.has(node.id));
+  }
+
+  // Why a block may not be deleted: it is locked, or a locked block reads it. Null when it may.
+  lockReason(dfId) {
+    const node = this.nodes.get(String(dfId));
+    if (!node) return null;
+    if (this.locked.has(node.id)) return `'${node.id}' is locked by the teacher`;
+    const reader = [...this.nodes.keys()].find((k) => this.isLocked(k) && this.inputsOf(k).includes(String(dfId)));
+    return reader ? `'${node.id}' feeds the locked block '${this.nodes.get(reader).id}'` : null;
+  }
+
+  refuse(message) {
+    this.dispatchEvent(new CustomEvent("refused", { detail: message }));
+    return false;
+  }
+
+  revert(undo, dfId) {
+    this.reverting = true;
+    try {
+      undo();
+    } finally {
+      this.reverting = false;
+    }
+    return this.refuse(`'${this.nodes.get(String(dfId)).id}' is locked by the teacher: its wiring stays as it is`);
+  }
+
+  // Drawflow deletes through these two (its × button, our Delete key): refuse for locked blocks.
+  guardLocks(df) {
+    const removeNode = df.removeNodeId.bind(df);
+    df.removeNodeId = (id) => {
+      const reason = this.loading ? null : this.lockReason(String(id).slice(5));
+      return reason ? this.refuse(`${reason}: it cannot be deleted`) : removeNode(id);
+    };
+    const removeConnection = df.removeConnection.bind(df);
+    df.removeConnection = () => {
+      const path = df.connection_selected;
+      const inId = path && path.parentElement.classList[1].slice(13);
+      return inId && this.isLocked(inId) ? this.refuse(`'${this.nodes.get(inId).id}' is locked by the teacher: its wiring stays as it is`) : removeConnection();
+    };
   }
 
   labelPorts(dfId) {
@@ -108,6 +162,8 @@ export class Canvas extends EventTarget {
 
   onConnect(c) {
     const inId = String(c.input_id);
+    if (this.isLocked(inId) && !this.loading && !this.reverting) return this.revert(() =>
+      this.df.removeSingleConnection(c.output_id, c.input_id, c.output_class, c.input_class), inId);
     // One wire per input port: a new wire replaces the old one.
     const port = this.data(inId).inputs[c.input_class];
     for (const old of [...port.connections]) {

@@ -48,6 +48,10 @@ export class Inspector {
     const form = el("form", { class: "form inspector-form", onsubmit: (e) => e.preventDefault() },
       el("p", {}, el("label", { for: "insp-id" }, "Name (id)"), idInput, idMsg),
       spec.params.map((p) => this.field(node, p)));
+    if (this.canvas.isLocked(this.dfId)) {
+      form.querySelectorAll("input, select, textarea, button").forEach((field) => (field.disabled = true));
+      form.prepend(el("p", { class: "locked-note" }, "🔒 Locked by the teacher: this block stays as it is."));
+    }
     this.root.replaceChildren(
       el("h2", {}, node.type),
       el("p", { class: "muted small" }, spec.summary),

@@ -5,8 +5,9 @@ import { api, el } from "../util.js";
 const NUMBERS = ["epochs", "batch_size", "lr", "weight_decay", "momentum", "val_fraction", "seed"];
 
 export class TrainDialog {
-  constructor(dialog, { getDoc, applyFix, save }) {
-    Object.assign(this, { dialog, getDoc, applyFix, save });
+  // `lab`: train for a lab: its dataset and pinned settings, shown but not editable.
+  constructor(dialog, { getDoc, applyFix, save, lab = null }) {
+    Object.assign(this, { dialog, getDoc, applyFix, save, lab });
     this.form = dialog.querySelector("form");
     this.select = dialog.querySelector("#t-dataset");
     this.problems = dialog.querySelector("#t-problems");
@@ -27,6 +28,7 @@ export class TrainDialog {
   }
 
   async open() {
+    if (!this.datasets && this.lab) this.pinLab();
     if (!this.datasets) {
       this.datasets = await api("/api/datasets/");
       const inputShape = JSON.stringify(((this.getDoc().nodes.find((n) => n.type === "Input") || {}).params || {}).shape);
@@ -38,7 +40,18 @@ export class TrainDialog {
     await this.check();
   }
 
+  pinLab() {
+    this.datasets = [{ id: this.lab.dataset, name: this.lab.dataset }];
+    this.select.replaceChildren(el("option", { value: this.lab.dataset }, `${this.lab.dataset} (the lab's)`));
+    this.select.disabled = true;
+    for (const [name, value] of Object.entries(this.lab.settings)) {
+      const field = this.form.elements[name];
+      if (field) Object.assign(field, { value, disabled: true, title: "pinned by the teacher" });
+    }
+  }
+
   body(graph) {
+    if (this.lab) return { ...this.options(), graph, lab: this.lab.id };
     const options = this.options();
     const dataset = this.datasets.find((d) => String(d.id) === options.dataset);
     return { ...options, dataset: dataset ? dataset.id : options.dataset, graph };
@@ -67,7 +80,8 @@ export class TrainDialog {
       p.fix ? el("button", {
         type: "button", class: "small fix",
         onclick: async () => {
-          this.applyFix(p.node, p.fix);
+          if (p.node) this.applyFix(p.node, p.fix);
+          else for (const [k, v] of Object.entries(p.fix)) if (this.form.elements[k]) this.form.elements[k].value = v;
           await this.check();
         },
       }, `Fix: set ${Object.entries(p.fix).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")}`) : null)));

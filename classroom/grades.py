@@ -1,0 +1,71 @@
+"""The leaderboard and the grades CSV: one row per student, from the run that counts."""
+import csv
+import io
+
+from trainer.models import Run
+
+from .models import Lab, LabWork
+from .rules import counting_run, rank
+
+CSV_COLUMNS = ["username", "run", "score_public", "score_private", "params", "epochs", "runs_used", "submitted",
+               "late"]
+
+
+def summaries(lab: Lab) -> dict[int, list[dict]]:
+    """Every lab run per student, as plain dicts."""
+    by_student: dict[int, list[dict]] = {}
+    for run in Run.objects.filter(lab=lab).only("pk", "owner_id", "result", "late", "status"):
+        result = run.result or {}
+        by_student.setdefault(run.owner_id, []).append({
+            "id": run.pk, "score_public": result.get("score_public"), "score_private": result.get("score_private"),
+            "params": result.get("params"), "epochs": result.get("epochs"), "late": run.late})
+    return by_student
+
+
+def rows(lab: Lab, students) -> list[dict]:
+    """One row per student (every student given, runs or not)."""
+    runs, chosen = summaries(lab), dict(LabWork.objects.filter(lab=lab).values_list("student_id", "submitted_id"))
+    out = []
+    for student in students:
+        mine = runs.get(student.pk, [])
+        best = counting_run(mine, chosen.get(student.pk)) or {}
+        out.append({"student": student.username, "run": best.get("id"), "score_public": best.get("score_public"),
+                    "score_private": best.get("score_private"), "params": best.get("params"),
+                    "epochs": best.get("epochs"), "runs_used": len(mine),
+                    "submitted": bool(best) and best.get("id") == chosen.get(student.pk), "late": best.get("late", False)})
+    return out
+
+
+def members(lab: Lab):
+    return [m.student for m in lab.course.memberships.select_related("student")]
+
+
+def leaderboard(lab: Lab) -> list[dict]:
+    keep = ["student", "run", "score_public", "params", "submitted", "late"] + (["score_private"] if lab.revealed else [])
+    return [{k: row[k] for k in keep} for row in rank(rows(lab, members(lab))) if row["run"] is not None]
+
+
+def row_for(lab: Lab, user, revealed: bool) -> dict:
+    row = rows(lab, [user])[0]
+    if not revealed:
+        row.pop("score_private")
+    return row
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def csv_text(lab: Lab) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in sorted(rows(lab, members(lab)), key=lambda r: r["student"]):
+        writer.writerow([_cell(row["student"] if c == "username" else row[c]) for c in CSV_COLUMNS])
+    return buffer.getvalue()
