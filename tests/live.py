@@ -86,6 +86,9 @@ class LiveApp:
         wait_for(lambda: port_open(rport), "redis")
         self.env["REDIS_URL"] = f"redis://127.0.0.1:{rport}/0"
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True)
+        # Static files as production serves them (hashed, compressed, by WhiteNoise), from this tree.
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=self.env,
+                       check=True)
         self.start_worker()
         self.spawn("daphne", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), "webapp.asgi:application"])
         wait_for(lambda: port_open(self.port), "daphne", timeout=60)

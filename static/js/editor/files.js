@@ -1,4 +1,4 @@
-// Saving and files: save, rename, copy, delete (API); import and export of the JSON document;
+// Saving and files: save, rename, copy, delete (API); the JSON document in and out as a file;
 // PyTorch and ONNX downloads of a saved design.
 import { announce, api, el } from "../util.js";
 
