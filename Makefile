@@ -11,7 +11,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 run: setup
 	$(PY) scripts/run.py
 
-test: deps node test-js
+test: deps node static test-js
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-postgres
 

@@ -56,6 +56,7 @@ class LiveApp:
                         ALLOWED_HOSTS="127.0.0.1,localhost", LAYERLAB_HEARTBEAT_TIMEOUT=str(heartbeat_timeout),
                         LAYERLAB_DATASET_CACHE=str(ROOT / "var" / "datasets-cache"), PYTHONUNBUFFERED="1")
         self.env["DATABASE_URL"] = self.database_url(os.environ.get("DATABASE_URL", ""))
+        self.env["LAYERLAB_STATIC_ROOT"] = str(workdir / "static")
 
     def database_url(self, base: str) -> str:
         if not base.startswith("postgres"):
@@ -86,7 +87,7 @@ class LiveApp:
         wait_for(lambda: port_open(rport), "redis")
         self.env["REDIS_URL"] = f"redis://127.0.0.1:{rport}/0"
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True)
-        # Static files as production serves them (hashed, compressed, by WhiteNoise), from this tree.
+        # Static files as production serves them (hashed, compressed, by WhiteNoise), fresh from this tree.
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=self.env,
                        check=True)
         self.start_worker()

@@ -147,7 +147,8 @@ STATIC_URL = "/static/"
 # scripts/build_plotly.mjs builds into build/plotly/ (`make node`). Nothing third-party is vendored.
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/drawflow/dist", BASE_DIR / "node_modules" / "drawflow" / "dist"),
                     ("plotly", BASE_DIR / "build" / "plotly")]
-STATIC_ROOT = Path(os.environ.get("LAYERLAB_STATIC_ROOT", DATA_DIR / "staticfiles"))
+# A build product of this tree (like build/plotly), so it does not depend on LAYERLAB_DATA_DIR.
+STATIC_ROOT = Path(os.environ.get("LAYERLAB_STATIC_ROOT", BASE_DIR / "build" / "staticfiles"))
 STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "webapp.static.StaticStorage"}}
 MEDIA_ROOT = DATA_DIR / "media"
