@@ -75,7 +75,7 @@ async function main() {
 
   const summary = summarize(runs, metrics, summaries);
   renderTable($("#cmp-runs"), summary);
-  const figure = parallelFigure(summary);
+  const figure = parallelFigure(summary, COLORS);
   Plotly.newPlot("cmp-parallel", figure.traces, figure.layout, PLOT_CONFIG);
 
   const row = (label, values) => {

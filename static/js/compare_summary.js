@@ -59,7 +59,7 @@ export function renderTable(table, { records, differing }) {
 
 // Each axis is a differing setting (numbers as numbers, anything else as categories) and then
 // the two accuracies; values map to 0..1 on their axis, with the axis's range written at its ends.
-export function parallelFigure({ records, differing }) {
+export function parallelFigure({ records, differing }, colors) {
   const axes = [...differing.map((k) => [k, (r) => r.settings[k]]), ["parameters", (r) => r.params],
     ["best val. accuracy", (r) => r.best_val], ["test accuracy", (r) => r.test]];
   const scaled = axes.map(([name, get]) => {
@@ -76,6 +76,7 @@ export function parallelFigure({ records, differing }) {
   const x = scaled.map((_, i) => i);
   const traces = records.map((r, j) => ({
     x, y: scaled.map((a) => a.unit(a.values[j])), name: `#${r.id} ${r.name}`, mode: "lines+markers", connectgaps: false,
+    line: { color: colors[j % colors.length], width: 2 },
     text: scaled.map((a) => `${a.name}: ${a.values[j] ?? "—"}`), hovertemplate: "%{text}<extra>%{fullData.name}</extra>",
   }));
   const ends = scaled.flatMap((a, i) => [[a.ends[0], -0.08], [a.ends[1], 1.08]].map(([text, y]) => ({

@@ -51,6 +51,8 @@ function flush() {
   metrics.push(...pending);
   pending = [];
   draw();
+  // User Timing mark: when the first point is on screen (read by bench/bench_pages.py).
+  if (!performance.getEntriesByName("layerlab:first-point").length) performance.mark("layerlab:first-point");
 }
 
 function onMetric(m) {
