@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import requests
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -76,13 +77,16 @@ async def page_weights(browser, app: LiveApp, cookies: list[dict], pages: dict[s
     return rows
 
 
-async def student(browser, cookies: list[dict], url: str) -> float:
+async def student(browser, cookies: list[dict], url: str, timeout_s: float) -> float | None:
+    """Seconds from navigation start to the first drawn point; None if not drawn within timeout_s."""
     context = await browser.new_context(storage_state={"cookies": cookies})
     page = await context.new_page()
     try:
-        await page.goto(url, wait_until="commit", timeout=120_000)
-        await page.wait_for_function(FIRST_POINT, polling=100, timeout=120_000)
+        await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+        await page.wait_for_function(FIRST_POINT, polling=250, timeout=timeout_s * 1000)
         return await page.evaluate("() => performance.getEntriesByName('layerlab:first-point')[0].startTime") / 1000
+    except PlaywrightTimeout:
+        return None
     finally:
         await context.close()
 
@@ -103,7 +107,8 @@ async def main(students: int) -> None:
                 wait_for(lambda: any(m["type"] == "metric" for m in app.api(token).get(
                     f"{app.url}/api/runs/{live}/metrics/").json()), "the live run's first point", timeout=120, interval=0.5)
                 began = time.monotonic()
-                firsts = await asyncio.gather(*(student(browser, cookies, f"{app.url}/runs/{live}/") for _ in range(students)))
+                firsts = await asyncio.gather(*(student(browser, cookies, f"{app.url}/runs/{live}/", 180)
+                                                for _ in range(students)))
                 wall = time.monotonic() - began
                 app.api(token).post(f"{app.url}/api/runs/{live}/stop/")
                 await browser.close()
@@ -124,8 +129,12 @@ def report(rows, firsts, wall, students) -> None:
     if full.exists():
         print(f"| baseline: the full plotly.min.js alone, as served before (uncompressed) | {full.stat().st_size / 1024:.0f} | "
               f"{full.stat().st_size / 1024:.0f} | | | none |")
-    print(f"\n{students} contexts opening a live run's page at once: first drawn point p50 {percentile_ms(firsts, 50):.0f} ms, "
-          f"p95 {percentile_ms(firsts, 95):.0f} ms, max {max(firsts) * 1000:.0f} ms; all {students} drawn after {wall:.1f} s")
+    drawn = [f for f in firsts if f is not None]
+    # A page that drew nothing within the timeout counts as slower than every page that did.
+    ranked = drawn + [float("inf")] * (students - len(drawn))
+    print(f"\n{students} contexts opening a live run's page at once: {len(drawn)} drew a point within 180 s; "
+          f"first drawn point p50 {percentile_ms(ranked, 50):.0f} ms, p95 {percentile_ms(ranked, 95):.0f} ms, "
+          f"max {max(ranked) * 1000:.0f} ms; {wall:.1f} s until every page had drawn or given up")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
+from tests.api.conftest import DIGITS_MLP
 from tests.live import PASSWORD
 
 pytestmark = pytest.mark.integration
@@ -16,14 +17,12 @@ YEAR = 315360000  # WhiteNoise's "forever" for hashed names
 
 @pytest.fixture(scope="module")
 def browser(live_app):
-    """A logged-in session (the run and compare pages need one) with a finished-or-not run."""
+    """A logged-in session (the run and compare pages need one) that owns a run."""
     username, _, token = live_app.signup()
     session = requests.Session()
     session.get(f"{live_app.url}/accounts/login/").raise_for_status()
     session.post(f"{live_app.url}/accounts/login/", headers={"Referer": live_app.url},
                  data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]})
-    from tests.api.conftest import DIGITS_MLP
-
     run = live_app.api(token).post(f"{live_app.url}/api/runs/", json={"graph": DIGITS_MLP, "dataset": "digits", "epochs": 1})
     assert run.status_code == 201, run.text
     session.run_id = run.json()["id"]
