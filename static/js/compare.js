@@ -85,7 +85,7 @@ async function main() {
   const configKeys = [...new Set(runs.flatMap((r) => Object.keys(r.config || {})))];
   const section = (title) => el("tr", {}, el("th", { colspan: runs.length + 1, class: "muted" }, title));
   $("#cmp-table").replaceChildren(
-    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, ""), runs.map((r) => el("th", { scope: "col" }, el("a", { href: `/runs/${r.id}/` }, `#${r.id} ${r.name}`))))),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, el("span", { class: "sr-only" }, "Property")), runs.map((r) => el("th", { scope: "col" }, el("a", { href: `/runs/${r.id}/` }, `#${r.id} ${r.name}`))))),
     el("tbody", {},
       row("status", runs.map((r) => r.status)),
       row("test accuracy", runs.map((r) => fmtPct((r.result || {}).test_accuracy))),

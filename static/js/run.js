@@ -125,7 +125,7 @@ function showResults() {
     const right = String(s.label) === String(s.prediction);
     const name = (v, n) => (n !== undefined ? n : Array.isArray(v) ? v.map((x) => x.toFixed(2)).join(", ") : v);
     return el("li", {},
-      s.input ? drawSample(s.input) : null,
+      s.input ? drawSample(s.input, 64, `test sample, true ${name(s.label, s.label_name)}`) : null,
       el("div", {}, `true: ${name(s.label, s.label_name)}`),
       el("div", { class: right ? "right" : "wrong" }, `${right ? "✓" : "✗"} predicted: ${name(s.prediction, s.prediction_name)}`));
   }));
