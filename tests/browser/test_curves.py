@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import ROOT, log_in
 from tests.browser.test_runs import start_run, wait_final
 
 pytestmark = pytest.mark.browser
@@ -207,3 +207,19 @@ def test_it_sorts_the_compare_table_and_draws_settings_against_accuracy(page, co
     assert figure["n"] == 3 and figure["ticks"] == ["lr", "parameters", "best val. accuracy", "test accuracy"]
     assert [y[0] for y in figure["y"]] == [1, 0, pytest.approx((0.01 - 0.001) / (0.05 - 0.001))]
     page.screenshot(path=str(artifacts / "compare.png"), full_page=True)
+
+
+def test_it_has_no_serious_accessibility_issue_on_the_run_and_compare_pages(page, console, live_app, account, finished):
+    """axe-core (npm) on both pages after their charts, controls and tables are drawn."""
+    axe = (ROOT / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    other = start_run(live_app, account[2], epochs=1)
+    wait_final(live_app, account[2], other)
+    log_in(page, live_app.url, *account)
+    for path, ready in ((f"/runs/{finished['id']}/", "#confusion .main-svg"),
+                        (f"/runs/compare/?ids={finished['id']},{other}", "#cmp-parallel .main-svg")):
+        page.goto(live_app.url + path)
+        expect(page.locator(ready).first).to_be_attached()
+        page.add_script_tag(content=axe)
+        violations = page.evaluate("async () => (await axe.run()).violations"
+                                   ".map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)")
+        assert violations == [], f"{path}: {violations}"
