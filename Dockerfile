@@ -8,6 +8,7 @@ WORKDIR /app
 COPY requirements.lock package.json package-lock.json ./
 RUN pip install --no-cache-dir -r requirements.lock && npm ci --no-audit --no-fund
 COPY . .
-RUN DJANGO_SETTINGS_MODULE=webapp.settings python manage.py collectstatic --noinput
+# The partial plotly.js bundle, then hashed and compressed static files (build/staticfiles/) for WhiteNoise.
+RUN node scripts/build_plotly.mjs && DJANGO_SETTINGS_MODULE=webapp.settings python manage.py collectstatic --noinput
 EXPOSE 8000
 CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "webapp.asgi:application"]

@@ -6,12 +6,12 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test setup deps node migrate test-sqlite test-postgres bench lock clean
+.PHONY: run test test-js setup deps node static migrate test-sqlite test-postgres bench lock clean
 
 run: setup
 	$(PY) scripts/run.py
 
-test: deps node
+test: deps node static test-js
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-postgres
 
@@ -21,7 +21,11 @@ test-postgres: deps
 		DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -m "not browser" tests/api tests/integration; \
 	else echo "PostgreSQL at $(PG_TEST_URL) is not reachable: skipping the PostgreSQL pass"; fi
 
-setup: deps node migrate
+setup: deps node migrate static
+
+# The pure chart maths of static/js, under node's own test runner.
+test-js:
+	node --test tests/js/
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +36,17 @@ $(VENV)/.deps-stamp: requirements.lock | $(PY)
 	$(PIP) install --quiet -r requirements.lock
 	touch $@
 
-node: node_modules/.node-stamp
+# npm packages, then the partial plotly.js bundle built from them (build/plotly/, collected as static).
+node: node_modules/.node-stamp build/plotly/plotly-layerlab.min.js
 node_modules/.node-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+build/plotly/plotly-layerlab.min.js: node_modules/.node-stamp scripts/build_plotly.mjs
+	node scripts/build_plotly.mjs
+
+# Hashed, gzip- and brotli-compressed copies in STATIC_ROOT, which WhiteNoise serves.
+static: deps node
+	$(PY) manage.py collectstatic --noinput -v 0
 
 migrate: deps
 	$(PY) manage.py migrate --noinput
@@ -51,4 +62,4 @@ lock:
 	/tmp/layerlab-lock/bin/pip freeze --exclude layerlab | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' > requirements.lock
 
 clean:
-	rm -rf $(VENV) node_modules var
+	rm -rf $(VENV) node_modules var build

@@ -57,6 +57,7 @@ class LiveApp:
                         LAYERLAB_DATASET_CACHE=str(ROOT / "var" / "datasets-cache"), PYTHONUNBUFFERED="1",
                         **extra_env)
         self.env["DATABASE_URL"] = self.database_url(os.environ.get("DATABASE_URL", ""))
+        self.env["LAYERLAB_STATIC_ROOT"] = str(workdir / "static")
 
     def database_url(self, base: str) -> str:
         if not base.startswith("postgres"):
@@ -87,6 +88,9 @@ class LiveApp:
         wait_for(lambda: port_open(rport), "redis")
         self.env["REDIS_URL"] = f"redis://127.0.0.1:{rport}/0"
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True)
+        # Static files as production serves them (hashed, compressed, by WhiteNoise), fresh from this tree.
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=self.env,
+                       check=True)
         self.start_worker()
         self.spawn("daphne", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), "webapp.asgi:application"])
         wait_for(lambda: port_open(self.port), "daphne", timeout=60)

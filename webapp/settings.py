@@ -104,6 +104,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "webapp.static.StaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -143,16 +144,15 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-def _plotly_js_dir() -> str:
-    # plotly.js is served from the plotly Python package's own copy (nothing vendored).
-    import importlib.util
-
-    spec = importlib.util.find_spec("plotly")
-    return str(Path(spec.submodule_search_locations[0]) / "package_data") if spec else str(BASE_DIR / "static")
-
-
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", BASE_DIR / "node_modules"), ("plotly", _plotly_js_dir())]
-STATIC_ROOT = DATA_DIR / "staticfiles"
+# Served by WhiteNoise (webapp/static.py) from STATIC_ROOT, filled by `manage.py collectstatic`:
+# our static/, drawflow from node_modules, and the partial plotly.js bundle that
+# scripts/build_plotly.mjs builds into build/plotly/ (`make node`). Nothing third-party is vendored.
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/drawflow/dist", BASE_DIR / "node_modules" / "drawflow" / "dist"),
+                    ("plotly", BASE_DIR / "build" / "plotly")]
+# A build product of this tree (like build/plotly), so it does not depend on LAYERLAB_DATA_DIR.
+STATIC_ROOT = Path(os.environ.get("LAYERLAB_STATIC_ROOT", BASE_DIR / "build" / "staticfiles"))
+STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "webapp.static.StaticStorage"}}
 MEDIA_ROOT = DATA_DIR / "media"
 # Built-in datasets are generated once and cached here (shared by web and workers).
 LAYERLAB_DATASET_CACHE = Path(os.environ.get("LAYERLAB_DATASET_CACHE", DATA_DIR / "datasets-cache"))

@@ -1,10 +1,13 @@
 // Run page: live curves from ws/runs/<id>/ (replay after ?after=SEQ, so a reconnect has no gap
 // and no duplicate), progress, queue position, stop, and the results once the run ends.
 import { $, api, drawSample, el, fmtDuration, fmtInt, fmtPct } from "./util.js";
+import { PLOT_CONFIG, bindControls, curveLayout, download, downloadPng, loadPrefs, noisyTraces } from "./charts.js";
+import { metricsCsv, xOf } from "./curves.js";
 
 const root = $("#run");
 const runId = root.dataset.runId;
 const FINAL = ["succeeded", "failed", "cancelled"];
+const COLORS = { train: "#2456a6", val: "#c2410c", lr: "#6b21a8" };
 let run = await api(`/api/runs/${runId}/`);
 let lastSeq = 0;
 let finished = false;
@@ -12,34 +15,44 @@ let retry = 0;
 let pending = [];
 let points = 0;
 let firstTime = null;
+const metrics = []; // every metric message, in order
+const prefs = loadPrefs();
 
-const layout = (title, y) => ({
-  title: { text: title, font: { size: 14 } }, margin: { l: 50, r: 10, t: 36, b: 70 },
-  xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: y } }, legend: { orientation: "h", y: -0.35 },
-});
-const trace = (name, dash, mode = "lines") => ({ x: [], y: [], name, mode, line: { dash, width: 2 }, marker: { size: 7 } });
-const config = { responsive: true, displaylogo: false };
-Plotly.newPlot("chart-loss", [trace("train loss", "solid"), trace("validation loss", "dot", "lines+markers")], layout("Loss", "loss"), config);
-Plotly.newPlot("chart-acc", [trace("train accuracy", "solid"), trace("validation accuracy", "dot", "lines+markers")], layout("Accuracy", "accuracy"), config);
+const finite = (v) => typeof v === "number" && Number.isFinite(v);
 
-function epochOf(m) {
-  const epochs = run.config.epochs || 1;
-  return m.total_steps ? (m.step * epochs) / m.total_steps : m.epoch;
+// One chart: the training series (smoothed, downsampled as the controls say) and, when given,
+// the validation points; Plotly.react redraws only what changed.
+function drawChart(div, key, title, ytitle, withVal = true) {
+  const axis = { epochs: run.config.epochs || 1, batchSize: run.config.batch_size || 1, startTime: firstTime ?? 0 };
+  const at = (ms) => ms.map((m) => xOf(m, prefs.xaxis, axis));
+  const train = metrics.filter((m) => m.split === "train" && finite(m[key]));
+  const val = metrics.filter((m) => m.split === "val" && finite(m[key]));
+  const { raw, extra } = noisyTraces(at(train), train.map((m) => m[key]), prefs,
+    { name: `train ${ytitle}`, color: key === "lr" ? COLORS.lr : COLORS.train });
+  const traces = [raw];
+  if (withVal) {
+    traces.push({ x: at(val), y: val.map((m) => m[key]), name: `validation ${ytitle}`, mode: "lines+markers",
+      line: { dash: "dot", width: 2, color: COLORS.val }, marker: { size: 7 }, meta: "val" });
+  }
+  Plotly.react(div, [...traces, ...extra], curveLayout(title, ytitle, prefs), PLOT_CONFIG);
+}
+
+function draw() {
+  drawChart("chart-loss", "loss", "Loss", "loss");
+  drawChart("chart-acc", "accuracy", "Accuracy", "accuracy");
+  const hasLr = metrics.some((m) => finite(m.lr));
+  $("#chart-lr").hidden = !hasLr;
+  if (hasLr) drawChart("chart-lr", "lr", "Learning rate", "learning rate", false);
 }
 
 // Points are buffered and drawn once per frame: a replay of thousands of messages stays smooth.
 function flush() {
   if (!pending.length) return;
-  const x = [[], []], loss = [[], []], acc = [[], []];
-  for (const m of pending) {
-    const i = m.split === "val" ? 1 : 0;
-    x[i].push(epochOf(m));
-    loss[i].push(m.loss);
-    acc[i].push(m.accuracy);
-  }
+  metrics.push(...pending);
   pending = [];
-  Plotly.extendTraces("chart-loss", { x, y: loss }, [0, 1]);
-  if (acc.some((a) => a.some((v) => v !== null && v !== undefined))) Plotly.extendTraces("chart-acc", { x, y: acc }, [0, 1]);
+  draw();
+  // User Timing mark: when the first point is on screen (read by bench/bench_pages.py).
+  if (!performance.getEntriesByName("layerlab:first-point").length) performance.mark("layerlab:first-point");
 }
 
 function onMetric(m) {
@@ -105,14 +118,14 @@ function showResults() {
       title: { text: "Confusion matrix (test)", font: { size: 14 } }, margin: { l: 60, r: 10, t: 36, b: 50 },
       xaxis: { title: { text: "predicted" }, type: "category" }, yaxis: { title: { text: "true" }, type: "category", autorange: "reversed" },
       annotations: cm.flatMap((row, i) => row.map((v, j) => ({ x: labels[j], y: labels[i], text: String(v), showarrow: false, font: { size: 10, color: v > Math.max(...cm.flat()) / 2 ? "#fff" : "#000" } }))),
-    }, config);
+    }, PLOT_CONFIG);
   } else $("#confusion").hidden = true;
   const samples = r.samples || [];
   $("#samples").replaceChildren(...samples.map((s) => {
     const right = String(s.label) === String(s.prediction);
     const name = (v, n) => (n !== undefined ? n : Array.isArray(v) ? v.map((x) => x.toFixed(2)).join(", ") : v);
     return el("li", {},
-      s.input ? drawSample(s.input) : null,
+      s.input ? drawSample(s.input, 64, `test sample, true ${name(s.label, s.label_name)}`) : null,
       el("div", {}, `true: ${name(s.label, s.label_name)}`),
       el("div", { class: right ? "right" : "wrong" }, `${right ? "✓" : "✗"} predicted: ${name(s.prediction, s.prediction_name)}`));
   }));
@@ -167,6 +180,11 @@ $("#stop").addEventListener("click", async () => {
 
 const rows = { dataset: run.dataset_name, ...run.config, versions: Object.entries(run.versions || {}).map(([k, v]) => `${k} ${v}`).join(", ") };
 $("#config").replaceChildren(...Object.entries(rows).map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", {}, typeof v === "object" ? JSON.stringify(v) : String(v)))));
+bindControls(prefs, draw);
+$("#download-csv").addEventListener("click", () => download(`run-${runId}-curves.csv`, metricsCsv([{ id: runId, metrics }])));
+$("#download-png").addEventListener("click", () => downloadPng(`run-${runId}-curves.png`,
+  ["chart-loss", "chart-acc", "chart-lr"].map((id) => $(`#${id}`)).filter((div) => !div.hidden)));
+draw();
 setStatus(run.status);
 if (run.result && run.result.notes) showNotes(run.result.notes);
 pollQueue();

@@ -104,8 +104,8 @@ export function announce(text, kind = "info") {
 }
 
 // Draw a sample (nested list) into a canvas: [C,H,W] or [H,W] as an image, [L] or [C,L] as a line.
-export function drawSample(values, size = 64) {
-  const canvas = el("canvas", { width: size, height: size, class: "sample", role: "img" });
+export function drawSample(values, size = 64, label = "input sample") {
+  const canvas = el("canvas", { width: size, height: size, class: "sample", role: "img", "aria-label": label });
   const ctx = canvas.getContext("2d");
   let grid = values;
   if (Array.isArray(grid[0]) && Array.isArray(grid[0][0])) grid = grid.length === 3 ? grid : grid[0];

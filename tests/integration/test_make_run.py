@@ -24,8 +24,10 @@ def start_supervisor(tmp_path: Path, path_env: str, log=None) -> tuple[subproces
     env.update(PORT=str(port), LAYERLAB_DATA_DIR=str(tmp_path), PATH=path_env, PYTHONUNBUFFERED="1",
                LAYERLAB_DATASET_CACHE=str(ROOT / "var" / "datasets-cache"))
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    proc = subprocess.Popen([sys.executable, "scripts/run.py"], cwd=ROOT, env=env,
-                            stdout=log or subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env["LAYERLAB_STATIC_ROOT"] = str(tmp_path / "static")  # `make run`'s set-up collects static files too
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    proc = subprocess.Popen([sys.executable, "scripts/run.py"], cwd=ROOT, env=env, stdout=log or subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     return proc, port
 
 

@@ -1,5 +1,5 @@
-// Saving and files: save, rename, copy, delete (API); import (Keras JSON, ONNX, LayerLab JSON, through the
-// server's importer) and export of the JSON document; PyTorch, ONNX and .pt2 downloads of a saved design.
+// Saving and files: save, rename, copy, delete (API); Keras JSON, ONNX or LayerLab JSON brought in through the
+// server's importer, and the JSON document out as a file; PyTorch, ONNX and .pt2 downloads of a saved design.
 import { announce, api, el } from "../util.js";
 
 export function needLogin(loginUrl, what) {

@@ -1,0 +1,143 @@
+"""Page weight and a class opening a live run, in real Chromium against a real LayerLab (tests/live.py).
+
+1. each page, cold (a new browser context: empty cache) and warm (the same page again in that
+   context): bytes transferred (Chrome's encodedDataLength: compressed bodies plus headers;
+   websocket frames not included) and the load event's time;
+2. `--students` browser contexts (default 60) opening the run page of a running run at once: time
+   from navigation start to the first drawn point (run.js's `layerlab:first-point` User Timing
+   mark), p50/p95/max. The browsers run on the same machine as the servers.
+Baseline beside it: the full plotly.js bundle the pages loaded before, uncompressed, as served then.
+
+Run: .venv/bin/python bench/bench_pages.py [--students 60]
+"""
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from playwright.async_api import async_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.stats import percentile_ms  # noqa: E402
+from tests.browser.test_runs import MLP  # noqa: E402
+from tests.live import PASSWORD, LiveApp, wait_for  # noqa: E402
+
+CHROMIUM = dict(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                                           "--disable-component-update", "--disable-sync"])
+FIRST_POINT = "() => performance.getEntriesByName('layerlab:first-point').length > 0"
+
+
+def log_in(app: LiveApp) -> tuple[str, list[dict]]:
+    username, _, token = app.signup()
+    session = requests.Session()
+    session.get(f"{app.url}/accounts/login/")
+    session.post(f"{app.url}/accounts/login/", headers={"Referer": app.url},
+                 data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]})
+    cookies = [{"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": "/"} for c in session.cookies]
+    return token, cookies
+
+
+def start_run(app: LiveApp, token: str, **options) -> int:
+    r = app.api(token).post(f"{app.url}/api/runs/", json={"graph": MLP, "dataset": "digits", **options})
+    r.raise_for_status()
+    return r.json()["id"]
+
+
+def final(app: LiveApp, token: str, run_id: int) -> bool:
+    return app.api(token).get(f"{app.url}/api/runs/{run_id}/").json()["status"] in ("succeeded", "failed", "cancelled")
+
+
+async def visit(page, cdp, url: str) -> tuple[int, float, set]:
+    sizes, encodings = {}, set()
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+    cdp.on("Network.responseReceived", lambda e: encodings.add(
+        {k.lower(): v for k, v in e["response"]["headers"].items()}.get("content-encoding", "none")))
+    await page.goto(url, wait_until="networkidle")
+    load = await page.evaluate("() => performance.getEntriesByType('navigation')[0].loadEventEnd")
+    return sum(sizes.values()), load, encodings
+
+
+async def page_weights(browser, app: LiveApp, cookies: list[dict], pages: dict[str, str]) -> list[tuple]:
+    rows = []
+    for name, path in pages.items():
+        context = await browser.new_context(storage_state={"cookies": cookies if "login" not in path else []})
+        page = await context.new_page()
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("Network.enable")
+        cold, load, encodings = await visit(page, cdp, app.url + path)
+        warm, warm_load, _ = await visit(page, cdp, app.url + path)
+        rows.append((name, cold, warm, load, warm_load, encodings))
+        await context.close()
+    return rows
+
+
+async def student(browser, cookies: list[dict], url: str, timeout_s: float) -> float | None:
+    """Seconds from navigation start to the first drawn point; None if not drawn within timeout_s."""
+    context = await browser.new_context(storage_state={"cookies": cookies})
+    page = await context.new_page()
+    try:
+        await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+        await page.wait_for_function(FIRST_POINT, polling=250, timeout=timeout_s * 1000)
+        return await page.evaluate("() => performance.getEntriesByName('layerlab:first-point')[0].startTime") / 1000
+    except PlaywrightTimeout:
+        return None
+    finally:
+        await context.close()
+
+
+async def main(students: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = LiveApp(Path(tmp)).start()
+        try:
+            token, cookies = log_in(app)
+            done = [start_run(app, token, epochs=2, lr=lr) for lr in (0.001, 0.01)]
+            wait_for(lambda: all(final(app, token, r) for r in done), "two finished runs", timeout=300, interval=0.5)
+            pages = {"home": "/", "editor": "/editor/", "datasets": "/datasets/", "login": "/accounts/login/",
+                     "run (finished)": f"/runs/{done[0]}/", "compare (2 runs)": f"/runs/compare/?ids={done[0]},{done[1]}"}
+            async with async_playwright() as p:
+                browser = await p.chromium.launch(**CHROMIUM)
+                rows = await page_weights(browser, app, cookies, pages)
+                live = start_run(app, token, epochs=300, batch_size=8)
+                wait_for(lambda: any(m["type"] == "metric" for m in app.api(token).get(
+                    f"{app.url}/api/runs/{live}/metrics/").json()), "the live run's first point", timeout=120, interval=0.5)
+                began = time.monotonic()
+                firsts = await asyncio.gather(*(student(browser, cookies, f"{app.url}/runs/{live}/", 180)
+                                                for _ in range(students)))
+                wall = time.monotonic() - began
+                app.api(token).post(f"{app.url}/api/runs/{live}/stop/")
+                await browser.close()
+        finally:
+            app.stop()
+    report(rows, firsts, wall, students)
+
+
+def report(rows, firsts, wall, students) -> None:
+    import plotly
+
+    full = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.platform()}, {os.cpu_count()} CPUs, "
+          f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}, Chromium at /usr/bin/chromium\n")
+    print("| page | cold KB | warm KB | cold load ms | warm load ms | content encodings |\n| --- | ---: | ---: | ---: | ---: | --- |")
+    for name, cold, warm, load, warm_load, encodings in rows:
+        print(f"| {name} | {cold / 1024:.0f} | {warm / 1024:.1f} | {load:.0f} | {warm_load:.0f} | {', '.join(sorted(encodings))} |")
+    if full.exists():
+        print(f"| baseline: the full plotly.min.js alone, as served before (uncompressed) | {full.stat().st_size / 1024:.0f} | "
+              f"{full.stat().st_size / 1024:.0f} | | | none |")
+    drawn = [f for f in firsts if f is not None]
+    # A page that drew nothing within the timeout counts as slower than every page that did.
+    ranked = drawn + [float("inf")] * (students - len(drawn))
+    print(f"\n{students} contexts opening a live run's page at once: {len(drawn)} drew a point within 180 s; "
+          f"first drawn point p50 {percentile_ms(ranked, 50):.0f} ms, p95 {percentile_ms(ranked, 95):.0f} ms, "
+          f"max {max(ranked) * 1000:.0f} ms; {wall:.1f} s until every page had drawn or given up")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=60)
+    asyncio.run(main(parser.parse_args().students))
