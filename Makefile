@@ -18,7 +18,7 @@ test: deps node static test-js
 # The suite again on PostgreSQL (browser tests excluded: they exercise pages, not the database).
 test-postgres: deps
 	@if $(PY) scripts/pg_ready.py "$(PG_TEST_URL)"; then \
-		DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -m "not browser" tests/api tests/integration; \
+		DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -m "not browser" tests/api tests/classroom tests/integration; \
 	else echo "PostgreSQL at $(PG_TEST_URL) is not reachable: skipping the PostgreSQL pass"; fi
 
 setup: deps node migrate static
