@@ -28,7 +28,8 @@ EXPORTS = {
 
 
 def limits() -> Limits:
-    return Limits(max_nodes=settings.LAYERLAB_MAX_NODES, max_params=settings.LAYERLAB_MAX_PARAMS)
+    return Limits(max_nodes=settings.LAYERLAB_MAX_NODES, max_params=settings.LAYERLAB_MAX_PARAMS,
+                  max_epochs=settings.LAYERLAB_MAX_EPOCHS)
 
 
 def summary_of(document) -> dict:

@@ -1,23 +1,33 @@
+from django.conf import settings
 from rest_framework import serializers
 
+from .engine.settings import Setting, declared
 from .models import Run
 
 
+def setting_field(setting: Setting) -> serializers.Field:
+    """A DRF field from a declared training setting: its default, limits and help."""
+    common = {"default": setting.default, "help_text": setting.help}
+    if setting.kind == "choice":
+        return serializers.ChoiceField(choices=list(setting.choices), **common)
+    if setting.kind == "bool":
+        return serializers.BooleanField(**common)
+    if setting.kind == "int":
+        return serializers.IntegerField(min_value=setting.low, max_value=setting.high, **common)
+    return serializers.FloatField(**common)  # open and closed bounds: the engine's check words them
+
+
 class RunRequest(serializers.Serializer):
-    """POST /api/runs/: every field but graph and dataset has the spec's default."""
+    """POST /api/runs/: graph and dataset, then every declared training setting with its default."""
 
     graph = serializers.JSONField()
     dataset = serializers.JSONField()
-    epochs = serializers.IntegerField(default=10)
-    batch_size = serializers.IntegerField(default=64)
-    optimizer = serializers.CharField(default="adam")
-    lr = serializers.FloatField(default=0.001)
-    weight_decay = serializers.FloatField(default=0)
-    momentum = serializers.FloatField(default=0.9)
-    loss = serializers.CharField(default="cross_entropy")
-    seed = serializers.IntegerField(default=0, min_value=0, max_value=2**31 - 1)
-    val_fraction = serializers.FloatField(default=0.1)
-    device = serializers.ChoiceField(choices=["auto", "cpu", "cuda"], default="auto")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, setting in declared(settings.LAYERLAB_MAX_EPOCHS).items():
+            fields[name] = setting_field(setting)
+        return fields
 
     def validate_graph(self, value):
         if isinstance(value, bool) or not isinstance(value, (int, dict)):

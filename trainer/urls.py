@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import api, dataset_api
+from . import api, dataset_api, settings_api
 
 urlpatterns = [
     path("datasets/", dataset_api.DatasetList.as_view(), name="dataset-list"),
     path("datasets/<str:key>/", dataset_api.DatasetDetail.as_view(), name="dataset-detail"),
     path("datasets/<str:key>/preview/", dataset_api.DatasetPreview.as_view(), name="dataset-preview"),
+    path("training-settings/", settings_api.TrainingSettingsView.as_view(), name="training-settings"),
     path("runs/", api.RunList.as_view(), name="run-list"),
     path("runs/check/", api.RunCheck.as_view(), name="run-check"),
     path("runs/<int:pk>/", api.RunDetail.as_view(), name="run-detail"),
