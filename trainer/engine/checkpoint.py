@@ -7,6 +7,8 @@ curve needs to go on where it stopped (steps, samples, the partly filled train p
 """
 import torch
 
+from .schedule import Schedule
+
 VERSION = 1
 
 
@@ -54,6 +56,17 @@ def remaining_epochs(state: dict) -> int:
     return state["plan"]["last_epoch"] - state["epoch"]
 
 
+def fresh_start(optimizer, config) -> None:
+    """The settings' learning rate and momentum again, for a schedule that starts over."""
+    for group in optimizer.param_groups:
+        group.pop("initial_lr", None)
+        group["lr"] = config.lr
+        if "betas" in group:
+            group["betas"] = (0.9, group["betas"][1])  # Adam's default, which onecycle cycles
+        elif "momentum" in group:
+            group["momentum"] = config.momentum
+
+
 def check_state(state: object) -> str | None:
     if not isinstance(state, dict) or state.get("version") != VERSION:
         return f"the checkpoint is not a LayerLab engine state (version {VERSION})"
@@ -67,6 +80,9 @@ def restore(loop, state: dict) -> None:
     if state["plan"]["last_epoch"] == loop.plan["last_epoch"] or loop.schedule.kind == "step":
         loop.schedule.load_state_dict(state["scheduler"])  # the same plan, or a per-epoch schedule, carries on
         loop.plan["first_step"] = state["plan"]["first_step"]
+    else:  # a new plan: its own schedule from the settings' lr, over its own steps
+        fresh_start(loop.optimizer, loop.config)
+        loop.schedule = Schedule(loop.optimizer, loop.config, loop.total_steps - loop.plan["first_step"])
     rng = state["rng"]
     torch.set_rng_state(rng["torch"])
     if loop.cuda and rng["cuda"]:

@@ -1,0 +1,93 @@
+"""Checkpoints: a run stopped part-way and resumed takes exactly the steps the uninterrupted run took."""
+import io
+
+import pytest
+import torch
+from torch import nn
+
+from trainer.datasets import Arrays
+from trainer.engine import TrainConfig, train
+from trainer.engine.checkpoint import remaining_epochs
+
+SETTINGS = dict(device="cpu", batch_size=32, lr=0.01, seed=3, lr_schedule="onecycle", grad_clip=1.0)
+
+
+def net() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Dropout(0.2), nn.Linear(32, 10))
+
+
+def small(digits) -> Arrays:
+    return Arrays(digits.x_train[:400], digits.y_train[:400], digits.x_test[:50], digits.y_test[:50],
+                  digits.classes, {"kind": "image", "name": "digits"})
+
+
+def roundtrip(state: dict) -> dict:
+    """What a worker reads back after torch.save: the state must survive it."""
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    buf.seek(0)
+    return torch.load(buf, weights_only=False)
+
+
+def train_points(events):
+    return [(e["step"], e["loss"], e["lr"]) for e in events if e["split"] == "train"]
+
+
+def test_it_resumes_mid_epoch_bit_for_bit(digits):
+    data = small(digits)  # 360 train samples: 12 steps an epoch
+    whole, whole_events = net(), []
+    train(whole, data, TrainConfig(epochs=3, augment_crop=1, augment_flip=True, **SETTINGS),
+          on_event=whole_events.append)
+
+    states, calls = [], []
+    first = net()
+    stopped = train(first, data, TrainConfig(epochs=3, augment_crop=1, augment_flip=True, **SETTINGS),
+                    should_stop=lambda: calls.append(1) or len(calls) > 17, on_checkpoint=states.append)
+    assert stopped.status == "cancelled" and stopped.steps == 17
+    assert [(s["epoch"], s["position"]) for s in states] == [(1, 0), (1, 5 * 32)]  # epoch 1's end, then the stop
+    state = roundtrip(states[-1])
+    assert remaining_epochs(state) == 2
+
+    resumed, events = net(), []
+    result = train(resumed, data, TrainConfig(epochs=remaining_epochs(state), augment_crop=1, augment_flip=True,
+                                              **SETTINGS), on_event=events.append, resume_from=state)
+    points = train_points(events)
+    assert points[0] == train_points(whole_events)[17]  # step 18: the same loss, at the same learning rate
+    assert points == train_points(whole_events)[17:]
+    assert result.epochs == 3 and result.steps == 36 and events[0]["total_steps"] == 36
+    assert all(torch.equal(a, b) for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()))
+
+
+def test_it_trains_n_more_epochs_from_an_epoch_end(digits):
+    data = small(digits)
+    states = []
+    model = net()
+    train(model, data, TrainConfig(epochs=2, **SETTINGS), on_checkpoint=states.append)
+    assert [s["epoch"] for s in states] == [1, 2] and states[-1]["step"] == 24
+    events = []
+    result = train(net(), data, TrainConfig(epochs=3, **SETTINGS), on_event=events.append,
+                   resume_from=roundtrip(states[-1]))
+    steps = [e["step"] for e in events if e["split"] == "train"]
+    assert steps[0] == 25 and steps[-1] == 60 and result.steps == 60 and result.epochs == 5
+    assert [e["epoch"] for e in events if e["split"] == "val"] == [3, 4, 5]
+    # A new plan: onecycle warms up again over the 36 new steps.
+    lrs = [e["lr"] for e in events if e["split"] == "train"]
+    assert lrs[0] == pytest.approx(0.01 / 25) and max(lrs) == pytest.approx(0.01, rel=0.05)
+
+
+def test_it_continues_a_step_schedule_across_a_resume(digits):
+    data = small(digits)
+    options = dict(SETTINGS, lr_schedule="step", lr_step_epochs=1, lr_gamma=0.5)
+    states = []
+    train(net(), data, TrainConfig(epochs=2, **options), on_checkpoint=states.append)
+    events = []
+    train(net(), data, TrainConfig(epochs=1, **options), on_event=events.append, resume_from=states[-1])
+    assert {e["lr"] for e in events if e["split"] == "train"} == {0.01 * 0.25}
+
+
+def test_it_keeps_the_early_stop_counter_in_a_checkpoint(digits):
+    data = small(digits)
+    states = []
+    train(net(), data, TrainConfig(epochs=2, early_stop_patience=3, **SETTINGS), on_checkpoint=states.append)
+    assert set(states[-1]["early_stop"]) == {"best", "bad"} and states[-1]["early_stop"]["best"] is not None
