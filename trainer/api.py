@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from builder.api import limits
-from builder.export import export_pytorch
 from builder.models import Graph
 
 from webapp.errors import flatten, rejected
@@ -149,6 +148,6 @@ class RunCode(OwnedRun):
     @extend_schema(responses=str)
     def get(self, request, pk):
         run = self.get_run()
-        response = HttpResponse(export_pytorch(run.document), content_type="text/x-python")
+        response = HttpResponse(weights.code(run), content_type="text/x-python")
         response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.py"'
         return response
