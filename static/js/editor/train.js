@@ -1,8 +1,7 @@
 // The Train dialog: pick a dataset (one-click fix when the Input does not match it, from
-// POST /api/runs/check/), set hyperparameters (the API's defaults), start and open the run page.
+// POST /api/runs/check/), set the training settings (served by the API), start and open the run page.
 import { api, el } from "../util.js";
-
-const NUMBERS = ["epochs", "batch_size", "lr", "weight_decay", "momentum", "val_fraction", "seed"];
+import { SettingsForm } from "./settings-form.js";
 
 export class TrainDialog {
   constructor(dialog, { getDoc, applyFix, save }) {
@@ -11,7 +10,11 @@ export class TrainDialog {
     this.select = dialog.querySelector("#t-dataset");
     this.problems = dialog.querySelector("#t-problems");
     this.datasets = null;
-    this.select.addEventListener("change", () => this.check());
+    this.settings = null;
+    this.select.addEventListener("change", () => {
+      this.settings.showFor(this.dataset());
+      this.check();
+    });
     dialog.querySelector("#t-cancel").addEventListener("click", () => dialog.close());
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -19,14 +22,16 @@ export class TrainDialog {
     });
   }
 
+  dataset() {
+    return (this.datasets || []).find((d) => String(d.id) === this.select.value);
+  }
+
   options() {
-    const data = new FormData(this.form);
-    const body = {};
-    for (const [key, value] of data.entries()) body[key] = NUMBERS.includes(key) ? Number(value) : value;
-    return body;
+    return { dataset: this.select.value, ...this.settings.values() };
   }
 
   async open() {
+    if (!this.settings) this.settings = new SettingsForm(this.form, await api("/api/training-settings/"));
     if (!this.datasets) {
       this.datasets = await api("/api/datasets/");
       const inputShape = JSON.stringify(((this.getDoc().nodes.find((n) => n.type === "Input") || {}).params || {}).shape);
@@ -34,6 +39,7 @@ export class TrainDialog {
         value: d.id, selected: JSON.stringify(d.input_shape) === inputShape,
       }, `${d.name} — [${d.input_shape.join(", ")}], ${d.num_classes ?? "?"} classes`)));
     }
+    this.settings.showFor(this.dataset());
     this.dialog.showModal();
     await this.check();
   }
@@ -67,7 +73,8 @@ export class TrainDialog {
       p.fix ? el("button", {
         type: "button", class: "small fix",
         onclick: async () => {
-          this.applyFix(p.node, p.fix);
+          if (p.node) this.applyFix(p.node, p.fix);
+          else this.settings.apply(p.fix);
           await this.check();
         },
       }, `Fix: set ${Object.entries(p.fix).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")}`) : null)));
