@@ -122,3 +122,21 @@ def test_it_refuses_a_checkpoint_of_another_design(digits):
         build_job(DIGITS_MLP, digits, {"epochs": 1}, resume_from={"model": {}})
     resumed = build_job(DIGITS_MLP, digits, {"epochs": 1, "device": "cpu"}, resume_from=states[-1])
     assert resumed.train()["epochs"] == 2
+
+
+def test_it_parses_the_design_once_per_job(digits, monkeypatch):
+    import builder.compile
+    import builder.summary
+    import trainer.engine.job
+    from builder.document import check_document
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return check_document(*args, **kwargs)
+
+    for module in (trainer.engine.job, builder.summary, builder.compile):
+        monkeypatch.setattr(module, "check_document", counted)
+    build_job(DIGITS_MLP, digits, {"epochs": 1, "device": "cpu"})
+    assert len(calls) == 1
