@@ -1,4 +1,6 @@
 """The Train dialog builds its settings from GET /api/training-settings/: what the server takes, nothing else."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -31,3 +33,17 @@ def test_it_offers_only_the_servers_settings(page, console, live_app, account):
     page.select_option("#t-dataset", "mnist1d")
     expect(page.locator("#t-augment_crop")).to_be_hidden()
     expect(page.locator("#t-normalize")).to_be_visible()
+
+    # What the form sends is what the run's config snapshot holds.
+    page.select_option("#t-dataset", "digits")
+    expect(page.locator("#t-problems")).to_contain_text("fits this dataset", timeout=60_000)
+    page.locator("#t-schedule summary").click()
+    page.select_option("#t-lr_schedule", "cosine")
+    page.fill("#t-epochs", "1")
+    page.check("#t-augment_flip")
+    page.click("#t-start")
+    page.wait_for_url(re.compile(r"/runs/\d+/$"), timeout=60_000)
+    run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    config = live_app.api(account[2]).get(f"{live_app.url}/api/runs/{run_id}/").json()["config"]
+    assert config["lr_schedule"] == "cosine" and config["epochs"] == 1 and config["augment_flip"] is True
+    assert config["optimizer"] == "adam" and config["augment_crop"] == 0
