@@ -91,3 +91,17 @@ def test_it_keeps_the_early_stop_counter_in_a_checkpoint(digits):
     states = []
     train(net(), data, TrainConfig(epochs=2, early_stop_patience=3, **SETTINGS), on_checkpoint=states.append)
     assert set(states[-1]["early_stop"]) == {"best", "bad"} and states[-1]["early_stop"]["best"] is not None
+
+
+@pytest.mark.parametrize("on_device", [False] + ([True] if torch.cuda.is_available() else []))
+def test_it_carries_a_partly_filled_train_point_over(on_device):
+    from trainer.engine.points import Meter
+
+    meter = Meter(on_device)
+    assert meter.snapshot() == [0.0, 0, 0, False]  # empty, as at most epoch ends
+    device = "cuda" if on_device else "cpu"
+    meter.add(torch.tensor(2.0, device=device), torch.tensor(3, device=device) if on_device else 3, 4)
+    again = Meter(on_device)
+    again.restore(meter.snapshot())
+    again.add(torch.tensor(1.0, device=device), torch.tensor(1, device=device) if on_device else 1, 4)
+    assert again.read() == (pytest.approx(1.5), pytest.approx(0.5))  # (2*4 + 1*4) / 8, (3 + 1) / 8

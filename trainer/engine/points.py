@@ -47,6 +47,8 @@ class Meter:
 
     def snapshot(self) -> list:
         """[loss sum, hits, count, has hits] as plain numbers, for a checkpoint (syncs the device)."""
+        if not self.count:
+            return [0.0, 0, 0, False]
         totals = self.totals()
         loss_sum, hits = totals.tolist() if isinstance(totals, torch.Tensor) else totals
         return [loss_sum, hits, self.count, self.has_hits]
