@@ -75,3 +75,15 @@ def test_it_says_what_to_change_when_the_input_does_not_fit(tmp_path):
     (tmp_path / "cnn.json").write_text(json.dumps(SPEC_EXAMPLE))
     result = manage("train", str(tmp_path / "cnn.json"), "--dataset", "digits", "--epochs", "1", tmp_path=tmp_path)
     assert result.returncode == 1 and "[1, 8, 8]" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_it_offers_every_training_setting_as_a_flag(tmp_path):
+    from trainer.engine.settings import SETTINGS
+
+    result = manage("train", "--help")
+    assert result.returncode == 0, result.stderr
+    for name in SETTINGS:
+        assert "--" + name.replace("_", "-") in result.stdout
+    assert "--no-augment-flip" in result.stdout and "rmsprop" not in result.stdout
+    bad = manage("train", "-", "--dataset", "digits", "--lr-schedule", "linear")
+    assert bad.returncode != 0 and "invalid choice: 'linear'" in bad.stderr
