@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-CORE = ["errors", "blocks", "document", "infer", "summary", "compile", "export", "templates"]
+CORE = ["errors", "blocks", "document", "infer", "summary", "compile", "export", "templates", "preprocess"]
 
 
 def test_it_imports_the_core_without_django():
