@@ -140,3 +140,14 @@ def test_it_parses_the_design_once_per_job(digits, monkeypatch):
         monkeypatch.setattr(module, "check_document", counted)
     build_job(DIGITS_MLP, digits, {"epochs": 1, "device": "cpu"})
     assert len(calls) == 1
+
+
+def test_it_refuses_a_checkpoint_of_another_split(digits):
+    job = build_job(DIGITS_MLP, digits, {"epochs": 1, "device": "cpu", "lr_schedule": "onecycle", "seed": 1})
+    states = []
+    job.train(on_checkpoint=states.append)
+    with pytest.raises(JobError) as caught:
+        build_job(DIGITS_MLP, digits, {"epochs": 1, "device": "cpu", "lr_schedule": "onecycle", "seed": 2}, resume_from=states[-1])
+    assert caught.value.problems[0]["message"].startswith("the checkpoint was trained on another split of the data")
+    assert build_job(DIGITS_MLP, digits, {"epochs": 1, "device": "cpu", "lr_schedule": "onecycle", "seed": 1, "batch_size": 32},
+                     resume_from=states[-1]).train()["epochs"] == 2  # a new batch size is a new plan, not a crash

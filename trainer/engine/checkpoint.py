@@ -31,6 +31,7 @@ def capture(loop, epoch: int, position: int, order: torch.Tensor | None) -> dict
         "optimizer": to_cpu(loop.optimizer.state_dict()),
         "scheduler": to_cpu(loop.schedule.state_dict()),
         "plan": dict(loop.plan),
+        "split": split_key(loop.arrays, loop.config),
         "rng": {
             "torch": torch.get_rng_state(),
             "cuda": torch.cuda.get_rng_state_all() if loop.cuda else None,
@@ -50,6 +51,11 @@ def capture(loop, epoch: int, position: int, order: torch.Tensor | None) -> dict
     }
 
 
+def split_key(arrays, config) -> dict:
+    """What decides the train/validation split and the data order: a resumed run must share it."""
+    return {"train_size": arrays.train_size, "val_fraction": config.val_fraction, "seed": config.seed}
+
+
 def remaining_epochs(state: dict) -> int:
     """Epochs left in the plan a checkpoint was taken in, counting a partly trained one: what to pass as
     config.epochs to finish that plan."""
@@ -67,9 +73,13 @@ def fresh_start(optimizer, config) -> None:
             group["momentum"] = config.momentum
 
 
-def check_state(state: object) -> str | None:
+def check_state(state: object, arrays, config) -> str | None:
+    """Why `state` cannot resume a run on `arrays` with `config`, or None."""
     if not isinstance(state, dict) or state.get("version") != VERSION:
         return f"the checkpoint is not a LayerLab engine state (version {VERSION})"
+    if state["split"] != split_key(arrays, config):
+        return ("the checkpoint was trained on another split of the data (its dataset size, val_fraction and "
+                f"seed were {state['split']}): resume with the same dataset, val_fraction and seed")
     return None
 
 
@@ -77,7 +87,8 @@ def restore(loop, state: dict) -> None:
     """Put a checkpoint's state into a freshly built loop whose model, optimizer and schedule exist."""
     loop.model.load_state_dict(state["model"])
     loop.optimizer.load_state_dict(state["optimizer"])
-    if state["plan"]["last_epoch"] == loop.plan["last_epoch"] or loop.schedule.kind == "step":
+    same_plan = all(state["plan"][k] == loop.plan[k] for k in ("last_epoch", "total_steps"))
+    if same_plan or loop.schedule.kind == "step":
         loop.schedule.load_state_dict(state["scheduler"])  # the same plan, or a per-epoch schedule, carries on
         loop.plan["first_step"] = state["plan"]["first_step"]
     else:  # a new plan: its own schedule from the settings' lr, over its own steps

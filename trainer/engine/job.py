@@ -149,7 +149,7 @@ def build_job(document, arrays: Arrays, options: dict, limits: Limits = Limits()
               resume_from: dict | None = None) -> Job:
     """A job ready to train; with `resume_from` (a checkpoint of this design) it carries on from there."""
     config, notes, graph = checked_job(document, arrays, options, limits)
-    if resume_from is not None and (bad := check_state(resume_from)):
+    if resume_from is not None and (bad := check_state(resume_from, arrays, config)):
         raise JobError([problem(bad)])
     torch.manual_seed(config.seed)  # the initial weights are part of what the seed reproduces
     model = compile_graph(graph, limits)

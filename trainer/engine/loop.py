@@ -105,8 +105,10 @@ class Loop:
         self.resume_from = resume_from
         start_epoch = resume_from["epoch"] if resume_from else 0
         self.steps_per_epoch = math.ceil(len(self.train_idx) / config.batch_size)
-        self.plan = {"first_step": self.steps_per_epoch * start_epoch, "last_epoch": start_epoch + config.epochs}
-        self.total_steps = self.steps_per_epoch * self.plan["last_epoch"]
+        last_epoch = start_epoch + config.epochs
+        self.total_steps = self.steps_per_epoch * last_epoch
+        self.plan = {"first_step": self.steps_per_epoch * start_epoch, "last_epoch": last_epoch,
+                     "total_steps": self.total_steps}
         self.interval = max(1, math.ceil(self.total_steps / MAX_TRAIN_POINTS))
 
     def load_data(self) -> None:
