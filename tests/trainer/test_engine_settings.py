@@ -80,6 +80,7 @@ def test_it_takes_uint8_pixels_for_a_float32_input():
 
     pixels = Arrays(np.zeros((4, 1, 8, 8), np.uint8), np.array([0, 1, 0, 1]), np.zeros((2, 1, 8, 8), np.uint8),
                     np.array([0, 1]), ["a", "b"], {"name": "px", "kind": "image"})
+    assert pixels.dtype == "float32"  # what the dataset listing tells the editor
     assert check_input_matches({"image": [1, 8, 8]}, {"image": "float32"}, pixels, "cross_entropy",
                                output_shape=[2]) == []
 

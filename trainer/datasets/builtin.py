@@ -34,7 +34,9 @@ class Arrays:
 
     @property
     def dtype(self) -> str:
-        return "int64" if np.issubdtype(self.x_train.dtype, np.integer) else "float32"
+        """What the design's Input takes: token ids, or float32 (uint8 pixels are scaled on the device)."""
+        x = self.x_train.dtype
+        return "int64" if np.issubdtype(x, np.integer) and x != np.uint8 else "float32"
 
     @property
     def num_classes(self) -> int | None:

@@ -5,7 +5,6 @@ Every message says what is wrong and exactly what to change; a problem about the
 """
 import math
 
-import numpy as np
 import torch
 
 from .settings import MAX_EPOCHS, check_settings
@@ -29,15 +28,10 @@ def check_data_settings(config, arrays) -> list[dict]:
         problems.append(_problem(None, "augment_crop", f"augment_crop and augment_flip apply to images ([C, H, W] "
                                  f"samples) but {name} gives {arrays.input_shape}: set augment_crop to 0 and "
                                  "augment_flip off", {"augment_crop": 0, "augment_flip": False}))
-    if config.normalize == "on" and input_dtype(arrays) == "int64":
+    if config.normalize == "on" and arrays.dtype == "int64":
         problems.append(_problem(None, "normalize", f"{name} holds token ids, which cannot be normalized: "
                                  "set normalize to auto or off", {"normalize": "auto"}))
     return problems
-
-
-def input_dtype(arrays) -> str:
-    """The dtype the model sees: uint8 pixels reach it as float32 (scaled on the device)."""
-    return "float32" if arrays.x_train.dtype == np.uint8 else arrays.dtype
 
 
 def _problem(node, param, message: str, fix: dict | None) -> dict:
@@ -69,7 +63,7 @@ def check_input_matches(input_shapes: dict[str, list[int]], input_dtypes: dict[s
 
 
 def _check_input(node: str, shape: list, dtype: str, arrays, name: str) -> list[dict]:
-    want_shape, want_dtype = arrays.input_shape, input_dtype(arrays)
+    want_shape, want_dtype = arrays.input_shape, arrays.dtype
     if shape == want_shape and dtype == want_dtype:
         return []
     changes, said = [], []
