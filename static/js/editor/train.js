@@ -15,6 +15,10 @@ export class TrainDialog {
       this.settings.showFor(this.dataset());
       this.check();
     });
+    // A setting can make the run impossible (e.g. mse on classes of the wrong size): ask again.
+    this.form.addEventListener("change", (e) => {
+      if (e.target !== this.select) this.check();
+    });
     dialog.querySelector("#t-cancel").addEventListener("click", () => dialog.close());
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
