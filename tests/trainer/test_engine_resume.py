@@ -105,3 +105,30 @@ def test_it_carries_a_partly_filled_train_point_over(on_device):
     again.restore(meter.snapshot())
     again.add(torch.tensor(1.0, device=device), torch.tensor(1, device=device) if on_device else 1, 4)
     assert again.read() == (pytest.approx(1.5), pytest.approx(0.5))  # (2*4 + 1*4) / 8, (3 + 1) / 8
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_it_checkpoints_and_resumes_uint8_images_on_cuda():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(300, 3, 8, 8), dtype=np.uint8)
+    y = (x[:, 0].mean(axis=(1, 2)) > 127).astype(np.int64)
+    data = Arrays(x[:250], y[:250], x[250:], y[250:], ["dark", "bright"], {"kind": "image", "name": "px"})
+
+    def model():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(256, 2))
+
+    options = dict(device="cuda", batch_size=32, augment_crop=2, augment_flip=True, lr_schedule="cosine")
+    states, calls = [], []
+    first = train(model(), data, TrainConfig(epochs=3, **options), on_checkpoint=states.append,
+                  should_stop=lambda: calls.append(1) or len(calls) > 10)
+    assert first.status == "cancelled" and first.normalization["scale"] == 1 / 255
+    state = roundtrip(states[-1])
+    assert state["rng"]["cuda"] and state["optimizer"]["state"][0]["exp_avg"].device.type == "cpu"
+    events = []
+    result = train(model(), data, TrainConfig(epochs=remaining_epochs(state), **options), on_event=events.append,
+                   resume_from=state)
+    steps = [e["step"] for e in events if e["split"] == "train"]
+    assert steps[0] == 11 and result.epochs == 3 and result.steps == 3 * 8 and result.device.startswith("cuda")
