@@ -19,6 +19,7 @@ class Limits:
     max_nodes: int = 500
     max_params: int = 50_000_000
     max_elements: int = 1 << 24  # values in one sample's tensor at any node, so nothing huge is ever allocated
+    max_epochs: int = 500  # of a training run (LAYERLAB_MAX_EPOCHS): the server's limits travel together
 
 
 @dataclass

@@ -14,6 +14,7 @@ from .compile import class_name, compile_graph
 from .document import Graph, check_document
 from .errors import GraphError, GraphInvalid
 from .infer import DTYPES, infer_graph
+from .preprocess import channel_shape
 
 HEADER = '''"""{name}: a network designed in LayerLab (layerlab.graph/1). Needs only torch.
 
@@ -29,8 +30,12 @@ class {cls}(nn.Module):
 '''
 
 
-def export_pytorch(doc: dict | Graph) -> str:
-    """Readable, self-contained source of one nn.Module class with the compiled model's state_dict keys."""
+def export_pytorch(doc: dict | Graph, preprocess: dict | None = None) -> str:
+    """Readable, self-contained source of one nn.Module class with the compiled model's state_dict keys.
+
+    `preprocess` (a run's {"scale", "mean", "std", "channel_dim"}) adds the scaling and normalization
+    training applied, so the class takes inputs as the dataset stores them; its buffers are not saved
+    in the state_dict."""
     graph = doc if isinstance(doc, Graph) else check_document(doc)
     infos, errors = infer_graph(graph)
     if errors:
@@ -40,8 +45,36 @@ def export_pytorch(doc: dict | Graph) -> str:
         traced = compile_graph(graph)
     lines = [init_line(node, [infos[i].shape for i in node.inputs]) for node in graph.nodes
              if BLOCKS[node.type].module is not None]
+    first = graph.inputs[0] if graph.inputs else None
+    if preprocess and first:
+        lines = preprocess_init(preprocess, len(infos[first].shape)) + lines
     body = "\n".join(lines) if lines else "        pass"
-    return HEADER.format(name=graph.name.replace('"""', "'''"), cls=class_name(graph.name)) + body + "\n" + forward_source(traced.graph)
+    forward = forward_source(traced.graph)
+    if preprocess and first:
+        signature = next(line for line in forward.splitlines() if line.startswith("    def forward("))
+        forward = forward.replace(signature, signature + "\n" + preprocess_line(preprocess, first), 1)
+    return HEADER.format(name=graph.name.replace('"""', "'''"), cls=class_name(graph.name)) + body + "\n" + forward
+
+
+def preprocess_init(preprocess: dict, sample_dims: int) -> list[str]:
+    """Buffers holding the training split's per-channel mean and std (not persistent: not in the state_dict)."""
+    if preprocess.get("mean") is None:
+        return ["        # Inputs as the dataset stores them: scaled here exactly as in training"]
+    lines = ["        # Inputs as the dataset stores them: scaled and normalized here exactly as in training"]
+    shape = channel_shape(len(preprocess["mean"]), sample_dims, preprocess.get("channel_dim", 0))
+    for name in ("mean", "std"):
+        lines.append(f"        self.register_buffer(\"input_{name}\", torch.tensor({preprocess[name]!r})"
+                     f".reshape{tuple(shape)!r}, persistent=False)")
+    return lines
+
+
+def preprocess_line(preprocess: dict, x: str) -> str:
+    """The same arithmetic as builder.preprocess.Preprocess, so the outputs match bit for bit."""
+    scale = float(preprocess.get("scale") or 1.0)
+    value = f"{x}.to(torch.float32)" + (f" * {scale!r}" if scale != 1.0 else "")
+    if preprocess.get("mean") is not None:
+        value = f"({value} - self.input_mean) / self.input_std"
+    return f"        {x} = {value}"
 
 
 def init_line(node, shapes) -> str:

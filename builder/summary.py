@@ -12,9 +12,10 @@ PASS_THROUGH = ("Flatten", "Dropout", "Reshape", "Permute")  # linear and shape-
 
 
 def summarize(doc: object, limits: Limits = Limits()) -> dict:
-    """The spec's summary of a document. Never raises: whatever comes in, the answer explains it."""
+    """The spec's summary of a document, or of a Graph that check_document already gave (not checked again).
+    Never raises: whatever comes in, the answer explains it."""
     try:
-        graph = check_document(doc, limits)
+        graph = doc if isinstance(doc, Graph) else check_document(doc, limits)
     except GraphInvalid as exc:
         return invalid(node_ids(doc), exc.errors)
     except Exception as exc:  # noqa: BLE001 - e.g. RecursionError from absurd nesting

@@ -117,3 +117,15 @@ def test_it_exits_1_with_the_reason_when_nothing_can_be_imported(tmp_path):
     result = manage("graph", "import", str(path))
     assert result.returncode == 1 and result.stdout == ""
     assert "readable ONNX model" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_it_offers_every_training_setting_as_a_flag(tmp_path):
+    from trainer.engine.settings import SETTINGS
+
+    result = manage("train", "--help")
+    assert result.returncode == 0, result.stderr
+    for name in SETTINGS:
+        assert "--" + name.replace("_", "-") in result.stdout
+    assert "--no-augment-flip" in result.stdout and "rmsprop" not in result.stdout
+    bad = manage("train", "-", "--dataset", "digits", "--lr-schedule", "linear")
+    assert bad.returncode != 0 and "invalid choice: 'linear'" in bad.stderr

@@ -2,6 +2,7 @@
 import math
 import platform
 
+from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from builder.config import limits
-from builder.export import export_pytorch
 from builder.summary import summarize
 from builder.models import Graph
 
@@ -190,6 +190,38 @@ class RunCode(OwnedRun):
     @extend_schema(responses=str)
     def get(self, request, pk):
         run = self.get_run()
-        response = HttpResponse(export_pytorch(run.document), content_type="text/x-python")
+        response = HttpResponse(weights.code(run), content_type="text/x-python")
         response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.py"'
         return response
+
+
+class RunContinue(OwnedRun):
+    """A new run that carries on from this one's last checkpoint (weights, optimizer, schedule,
+    random state, epoch) for `epochs` more, linked to it as its parent."""
+
+    @extend_schema(request=dict, responses=RunSerializer)
+    def post(self, request, pk):
+        parent = self.get_run()
+        if not parent.is_final:
+            return Response({"detail": f"the run is {parent.status}; continue it once it has ended"}, status=409)
+        if parent.lab_id:
+            return Response({"detail": "a lab run is continued by training again from your lab design"}, status=400)
+        if weights.load_checkpoint(parent.pk) is None:
+            return Response({"detail": "this run has no checkpoint to continue from (it ended before "
+                                       "its first epoch)"}, status=409)
+        epochs = request.data.get("epochs", parent.config.get("epochs", 10)) if isinstance(request.data, dict) else None
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= settings.LAYERLAB_MAX_EPOCHS:
+            raise rejected(f"epochs must be a whole number from 1 to {settings.LAYERLAB_MAX_EPOCHS}")
+        try:
+            check_waiting(request.user)
+            check_storage(request.user)
+        except LimitReached as exc:
+            return over_limit(exc)
+        with transaction.atomic():
+            run = Run.objects.create(owner=request.user, graph=parent.graph, parent=parent, document=parent.document,
+                                     dataset=parent.dataset, dataset_name=parent.dataset_name,
+                                     dataset_hash=parent.dataset_hash, config=dict(parent.config, epochs=epochs),
+                                     versions=versions(), result={"notes": [f"Continues run {parent.pk}."]})
+            lifecycle.do_enqueue(run)
+        run.refresh_from_db()
+        return Response(RunSerializer(run, context=serializer_context()).data, status=status.HTTP_201_CREATED)

@@ -33,6 +33,7 @@ class Run(models.Model):
     FINAL = (SUCCEEDED, FAILED, CANCELLED, TIMED_OUT)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runs")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     graph = models.ForeignKey("builder.Graph", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
     # The snapshot that reproduces the run: the document as trained, the data, every setting.
     document = models.JSONField()

@@ -1,26 +1,36 @@
+from django.conf import settings
 from rest_framework import serializers
 
 from classroom.scoring import hide_private
 
+from .engine.settings import Setting, declared
 from .models import Run
 
 
+def setting_field(setting: Setting) -> serializers.Field:
+    """A DRF field from a declared training setting: its default, limits and help."""
+    common = {"default": setting.default, "help_text": setting.help}
+    if setting.kind == "choice":
+        return serializers.ChoiceField(choices=list(setting.choices), **common)
+    if setting.kind == "bool":
+        return serializers.BooleanField(**common)
+    if setting.kind == "int":
+        return serializers.IntegerField(min_value=setting.low, max_value=setting.high, **common)
+    return serializers.FloatField(**common)  # open and closed bounds: the engine's check words them
+
+
 class RunRequest(serializers.Serializer):
-    """POST /api/runs/: every field but graph and dataset has the spec's default."""
+    """POST /api/runs/: graph and dataset, then every declared training setting with its default."""
 
     graph = serializers.JSONField()
     dataset = serializers.JSONField(required=False)  # a lab run uses the lab's
     lab = serializers.IntegerField(required=False, min_value=1)
-    epochs = serializers.IntegerField(default=10)
-    batch_size = serializers.IntegerField(default=64)
-    optimizer = serializers.CharField(default="adam")
-    lr = serializers.FloatField(default=0.001)
-    weight_decay = serializers.FloatField(default=0)
-    momentum = serializers.FloatField(default=0.9)
-    loss = serializers.CharField(default="cross_entropy")
-    seed = serializers.IntegerField(default=0, min_value=0, max_value=2**31 - 1)
-    val_fraction = serializers.FloatField(default=0.1)
-    device = serializers.ChoiceField(choices=["auto", "cpu", "cuda"], default="auto")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, setting in declared(settings.LAYERLAB_MAX_EPOCHS).items():
+            fields[name] = setting_field(setting)
+        return fields
 
     def validate_graph(self, value):
         if isinstance(value, bool) or not isinstance(value, (int, dict)):
@@ -36,12 +46,19 @@ class RunRequest(serializers.Serializer):
 class RunSerializer(serializers.ModelSerializer):
     queue_position = serializers.SerializerMethodField()
     name = serializers.SerializerMethodField()
+    can_continue = serializers.SerializerMethodField()
 
     class Meta:
         model = Run
         fields = ["id", "name", "status", "graph", "dataset", "dataset_name", "dataset_hash", "config",
                   "created", "started", "finished", "device", "queue_position", "result", "has_weights",
-                  "versions", "document", "lab", "late"]
+                  "versions", "document", "lab", "late", "parent", "can_continue"]
+
+    def get_can_continue(self, run: Run) -> bool:
+        """Whether "Continue training" can start from this run's last checkpoint."""
+        from . import weights
+
+        return run.is_final and not run.lab_id and weights.checkpoint_path(run.pk).exists()
 
     def to_representation(self, run: Run):
         data = super().to_representation(run)

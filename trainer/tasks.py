@@ -14,6 +14,7 @@ from . import lifecycle, weights
 from classroom.scoring import finish_lab_result
 from .dataset_store import resolve
 from .datasets import DatasetError
+from .engine.checkpoint import remaining_epochs
 from .engine.job import Job, build_job
 from .engine.throttle import PointThrottle
 from .guards import RunGuard
@@ -63,9 +64,22 @@ def prepare(run: Run) -> Job:
     arrays, info = resolve(run.dataset, owner, on_progress=progress)
     if not run.dataset_hash and info.get("hash"):
         Run.objects.filter(pk=run.pk).update(dataset_hash=info["hash"])
-    job = build_job(run.document, arrays, run.config, limits())
-    start_from_imported(run, job)
+    state, options = resume_point(run)
+    job = build_job(run.document, arrays, options, limits(), resume_from=state)
+    if state is None:
+        start_from_imported(run, job)
     return job
+
+
+def resume_point(run: Run) -> tuple[dict | None, dict]:
+    """Where a run starts: its own checkpoint when it was handed back (it finishes its plan), its
+    parent's when it continues another run (for its own epochs), else the beginning."""
+    state = weights.load_checkpoint(run.pk)
+    if state is not None:
+        return state, dict(run.config, epochs=max(1, remaining_epochs(state)))
+    if run.parent_id:
+        return weights.load_checkpoint(run.parent_id), dict(run.config)
+    return None, dict(run.config)
 
 
 def start_from_imported(run: Run, job: Job) -> None:
@@ -124,7 +138,8 @@ def train_claimed(run_id: int) -> None:
         guard.start(job.device)
         points = PointThrottle(lambda event: on_event(run_id, model, event))
         try:
-            result = job.train(on_event=points, should_stop=guard)
+            result = job.train(on_event=points, should_stop=guard,
+                               on_checkpoint=lambda state: weights.save_checkpoint(run_id, state))
         finally:
             points.flush()  # the last train points before the final status
         weights.save(run_id, model)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, dataset_api
+from . import api, dataset_api, settings_api
 
 urlpatterns = [
     path("datasets/", dataset_api.DatasetList.as_view(), name="dataset-list"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("datasets/<str:key>/preview/", dataset_api.DatasetPreview.as_view(), name="dataset-preview"),
     path("usage/", dataset_api.Usage.as_view(), name="usage"),
     path("datasets/<str:key>/fetch/", dataset_api.DatasetFetch.as_view(), name="dataset-fetch"),
+    path("training-settings/", settings_api.TrainingSettingsView.as_view(), name="training-settings"),
     path("runs/", api.RunList.as_view(), name="run-list"),
     path("runs/check/", api.RunCheck.as_view(), name="run-check"),
     path("runs/<int:pk>/", api.RunDetail.as_view(), name="run-detail"),
@@ -15,4 +16,5 @@ urlpatterns = [
     path("runs/<int:pk>/metrics/", api.RunMetrics.as_view(), name="run-metrics"),
     path("runs/<int:pk>/weights/", api.RunWeights.as_view(), name="run-weights"),
     path("runs/<int:pk>/code/", api.RunCode.as_view(), name="run-code"),
+    path("runs/<int:pk>/continue/", api.RunContinue.as_view(), name="run-continue"),
 ]

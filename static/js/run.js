@@ -6,7 +6,7 @@ import { metricsCsv, xOf } from "./curves.js";
 
 const root = $("#run");
 const runId = root.dataset.runId;
-const FINAL = ["succeeded", "failed", "cancelled"];
+const FINAL = ["succeeded", "failed", "cancelled", "timed_out"];
 const COLORS = { train: "#2456a6", val: "#c2410c", lr: "#6b21a8" };
 let run = await api(`/api/runs/${runId}/`);
 let lastSeq = 0;
@@ -101,6 +101,7 @@ function showNotes(notes) {
 
 function showResults() {
   const r = run.result || {};
+  $("#continue").hidden = !run.can_continue;
   $("#results").hidden = false;
   $("#test-acc").textContent = fmtPct(r.test_accuracy);
   $("#test-loss").textContent = r.test_loss === undefined || r.test_loss === null ? "—" : r.test_loss.toFixed(4);
@@ -165,6 +166,17 @@ async function pollQueue() {
   $("#queue-pos").textContent = fresh.queue_position ?? "—";
   if (fresh.status === "queued") setTimeout(pollQueue, 2000);
 }
+
+// A new run from this one's last checkpoint, for N more epochs; its page takes over.
+$("#continue").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    const child = await api(`/api/runs/${runId}/continue/`, { method: "POST", body: { epochs: Number($("#continue-epochs").value) } });
+    location.href = `/runs/${child.id}/`;
+  } catch (err) {
+    $("#conn").textContent = `⚠ ${err.message}`;
+  }
+});
 
 $("#stop").addEventListener("click", async () => {
   $("#stop").disabled = true;

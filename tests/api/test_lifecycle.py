@@ -156,3 +156,36 @@ def test_it_fails_a_run_that_grows_past_the_memory_limit(alice, settings, monkey
     train_claimed(run.pk)
     run.refresh_from_db()
     assert run.status == "failed" and "LAYERLAB_MAX_RUN_MEMORY_MB" in run.result["error"] and run.has_weights
+
+
+def test_it_continues_a_finished_run_from_its_checkpoint_for_more_epochs(alice, bob):
+    from trainer.tasks import train_claimed
+
+    parent = claimed(alice, epochs=2)
+    train_claimed(parent.pk)
+    parent.refresh_from_db()
+    assert parent.status == "succeeded" and alice.get(f"/api/runs/{parent.pk}/").json()["can_continue"]
+    assert bob.post(f"/api/runs/{parent.pk}/continue/", {"epochs": 1}, format="json").status_code == 404
+    r = alice.post(f"/api/runs/{parent.pk}/continue/", {"epochs": 0}, format="json")
+    assert r.status_code == 400 and "epochs" in r.json()["detail"]
+    r = alice.post(f"/api/runs/{parent.pk}/continue/", {"epochs": 1}, format="json")
+    assert r.status_code == 201 and r.json()["parent"] == parent.pk and r.json()["config"]["epochs"] == 1
+    child = Run.objects.get(pk=r.json()["id"])
+    assert lifecycle.do_claim(child.pk, child.attempt, "w@test")
+    train_claimed(child.pk)
+    child.refresh_from_db()
+    assert child.status == "succeeded"
+    def train_points(run_id):
+        return [m.payload for m in RunMessage.objects.filter(run_id=run_id) if m.payload.get("split") == "train"]
+    assert train_points(child.pk)[0]["step"] > train_points(parent.pk)[-1]["step"]  # the curve carries on
+    assert [m.payload["epoch"] for m in RunMessage.objects.filter(run_id=child.pk)
+            if m.payload.get("split") == "val"] == [3]
+
+
+def test_it_refuses_to_continue_an_active_run_or_one_without_a_checkpoint(alice):
+    active = start(alice).json()["id"]
+    r = alice.post(f"/api/runs/{active}/continue/", {"epochs": 1}, format="json")
+    assert r.status_code == 409 and "once it has ended" in r.json()["detail"]
+    alice.post(f"/api/runs/{active}/stop/")
+    r = alice.post(f"/api/runs/{active}/continue/", {"epochs": 1}, format="json")
+    assert r.status_code == 409 and "no checkpoint" in r.json()["detail"]

@@ -65,7 +65,7 @@ def test_it_trains_on_digits_with_live_curves_and_downloads_weights(page, consol
     fix.click()
     expect(page.locator("#t-problems")).to_contain_text("fits this dataset")
     page.fill("#t-epochs", "3")
-    page.fill("#t-batch", "16")
+    page.fill("#t-batch_size", "16")
     page.click("#t-start")
     page.wait_for_url(re.compile(r"/runs/\d+/$"))
     run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])

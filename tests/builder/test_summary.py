@@ -132,3 +132,9 @@ def test_it_warns_of_one_layer_holding_most_parameters():
 def test_it_gives_starter_designs_no_warnings():
     for starter in starter_designs():
         assert summarize(starter["document"])["warnings"] == [], starter["slug"]
+
+
+def test_it_summarizes_a_checked_graph_like_its_document():
+    from builder.document import check_document
+
+    assert summarize(check_document(SPEC_EXAMPLE)) == summarize(SPEC_EXAMPLE)

@@ -74,6 +74,10 @@ def test_it_hands_a_run_back_on_a_warm_shutdown_and_finishes_it_later(app, user)
     messages = watch(app, token, run["id"], timeout=180)
     assert messages[-1]["status"] == "succeeded"
     assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
+    # It continued from its checkpoint: steps never go back, and each epoch was validated once.
+    steps = [m["step"] for m in messages if m.get("split") == "train"]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)
+    assert [m["epoch"] for m in messages if m.get("split") == "val"] == list(range(1, 31))
 
 
 def test_it_starts_waiting_runs_round_robin_over_users(app):

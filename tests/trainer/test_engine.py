@@ -39,7 +39,9 @@ def test_it_sends_train_points_and_a_val_point_per_epoch(digits):
     val = [e for e in events if e["split"] == "val"]
     assert [e["epoch"] for e in val] == [1, 2, 3] and all(0 <= e["accuracy"] <= 1 for e in val)
     first = events[0]
-    assert set(first) == {"type", "epoch", "step", "total_steps", "split", "loss", "accuracy", "samples_per_s", "time"}
+    assert set(first) == {"type", "epoch", "step", "total_steps", "split", "loss", "accuracy", "samples_per_s", "time",
+                          "lr"}
+    assert all(e["lr"] == 0.001 for e in events if e["split"] == "train")
     assert first["type"] == "metric" and first["total_steps"] == 3 * steps_per_epoch
     assert result.steps == 3 * steps_per_epoch and result.val_accuracy == val[-1]["accuracy"]
 

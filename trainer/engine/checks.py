@@ -4,55 +4,34 @@ Every message says what is wrong and exactly what to change; a problem about the
 `fix`, the change the editor applies with one click. `trainer.engine` exports both checks.
 """
 import math
-from numbers import Real
 
 import torch
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
-LOSSES = ("cross_entropy", "mse")
-DEVICES = ("auto", "cpu", "cuda")
+from .settings import MAX_EPOCHS, check_settings
 
-
-def _whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _number(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _in_range(name: str, value, low, high, whole: bool, low_open: bool = False) -> str | None:
-    ok = _whole(value) if whole else _number(value)
-    if ok and (value > low if low_open else value >= low) and value <= high:
-        return None
-    kind = "a whole number" if whole else "a number"
-    span = f"above {low} and at most {high}" if low_open else f"from {low} to {high}"
-    return f"{name} must be {kind} {span}, not {value!r}"
-
-
-def _one_of(name: str, value, choices: tuple) -> str | None:
-    if value in choices:
-        return None
-    return f"{name} must be one of {', '.join(choices)}, not {value!r}"
-
-
-def check_config(config) -> list[str]:
+def check_config(config, max_epochs: int = MAX_EPOCHS) -> list[str]:
     """Readable problems with a TrainConfig; empty when it is fine."""
-    problems = [
-        _in_range("epochs", config.epochs, 1, 500, whole=True),
-        _in_range("batch_size", config.batch_size, 1, 65536, whole=True),
-        _one_of("optimizer", config.optimizer, OPTIMIZERS),
-        _in_range("lr (learning rate)", config.lr, 0, 10, whole=False, low_open=True),
-        _in_range("weight_decay", config.weight_decay, 0, 1, whole=False),
-        _in_range("momentum", config.momentum, 0, 1, whole=False),
-        _one_of("loss", config.loss, LOSSES),
-        _in_range("seed", config.seed, 0, 2**63 - 1, whole=True),
-        _in_range("val_fraction", config.val_fraction, 0, 0.5, whole=False),
-        _one_of("device", config.device, DEVICES),
-    ]
+    problems = check_settings(config, max_epochs)
     if config.device == "cuda" and not torch.cuda.is_available():
         problems.append("device 'cuda' was asked for but this worker has no CUDA GPU: choose auto or cpu")
-    return [p for p in problems if p]
+    if config.early_stop_patience and not config.val_fraction:
+        problems.append("early_stop_patience watches the validation loss, but val_fraction is 0: "
+                        "set val_fraction above 0 or early_stop_patience to 0")
+    return problems
+
+
+def check_data_settings(config, arrays) -> list[dict]:
+    """Settings that need a kind of data: augmentation needs images, normalization numbers."""
+    name = _dataset_name(arrays)
+    problems = []
+    if (config.augment_crop or config.augment_flip) and len(arrays.input_shape) != 3:
+        problems.append(_problem(None, "augment_crop", f"augment_crop and augment_flip apply to images ([C, H, W] "
+                                 f"samples) but {name} gives {arrays.input_shape}: set augment_crop to 0 and "
+                                 "augment_flip off", {"augment_crop": 0, "augment_flip": False}))
+    if config.normalize == "on" and arrays.dtype == "int64":
+        problems.append(_problem(None, "normalize", f"{name} holds token ids, which cannot be normalized: "
+                                 "set normalize to auto or off", {"normalize": "auto"}))
+    return problems
 
 
 def _problem(node, param, message: str, fix: dict | None) -> dict:

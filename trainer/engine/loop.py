@@ -7,47 +7,45 @@ which is trained in place so its weights survive a stop or a failure.
 import contextlib
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, make_dataclass
 from typing import Callable
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..datasets import Arrays
+from . import checkpoint
 from .checks import check_config, check_input_matches  # noqa: F401  (part of this module's interface)
+from .inputs import Inputs
+from .objective import Objective, evaluate, first
 from .points import Meter, PointQueue
+from .schedule import EarlyStop, Schedule, make_optimizer
+from .settings import SETTINGS
 
 SOFTMAX_NOTE = ("Your design ends in Softmax, so its outputs are already probabilities. LayerLab "
                 "trained it with log + negative log-likelihood, which equals cross-entropy on the "
                 "logits, instead of applying softmax a second time.")
 MAX_TRAIN_POINTS = 1000  # live-curve points per run: smooth, yet a long run stays small
-EVAL_BATCH = 1024
 
 
-@dataclass
-class TrainConfig:
-    epochs: int = 10
-    batch_size: int = 64
-    optimizer: str = "adam"  # "sgd" (with momentum) | "adam" | "adamw"
-    lr: float = 0.001
-    weight_decay: float = 0.0
-    momentum: float = 0.9  # sgd only
-    loss: str = "cross_entropy"  # "cross_entropy" | "mse"
-    seed: int = 0
-    val_fraction: float = 0.1
-    device: str = "auto"  # "auto" | "cpu" | "cuda"
-    output_is_probability: bool = False  # set by the caller when the design ends in Softmax
 
-    def check(self) -> list[str]:
-        """Readable problems with these settings; empty when they are fine."""
-        return check_config(self)
+def _check(self) -> list[str]:
+    """Readable problems with these settings; empty when they are fine."""
+    return check_config(self)
+
+
+# Every field but the last comes from the declaration in settings.py.
+TrainConfig = make_dataclass(
+    "TrainConfig",
+    [(s.name, s.type, field(default=s.default)) for s in SETTINGS.values()]
+    + [("output_is_probability", bool, field(default=False))],  # set by the job when the design ends in Softmax
+    namespace={"check": _check, "__module__": __name__},
+)
 
 
 @dataclass
 class TrainResult:
     status: str  # "succeeded" | "cancelled"
-    epochs: int  # epochs completed
+    epochs: int  # epochs completed, counting those of the run it resumed
     steps: int
     test_loss: float | None
     test_accuracy: float | None  # None for regression
@@ -59,6 +57,10 @@ class TrainResult:
     train_loss: float | None = None  # of the last train point
     val_loss: float | None = None
     val_accuracy: float | None = None
+    normalization: dict | None = None  # {"scale", "mean", "std", "channel_dim"} the model's inputs went through
+    stopped_early: bool = False
+    stopped_epoch: int | None = None  # the epoch after which early stopping ended the run
+    lr: float | None = None  # the learning rate at the end
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -70,45 +72,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-
-
-class Objective:
-    """The loss for the dataset and config, and whether accuracy means anything."""
-
-    def __init__(self, arrays: Arrays, config: TrainConfig):
-        self.num_classes = arrays.num_classes
-        self.mse = config.loss == "mse"
-        self.probabilities = config.output_is_probability and not self.mse
-
-    def target(self, y) -> torch.Tensor:
-        return y.long() if self.num_classes and not self.mse else y.float()
-
-    def __call__(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if self.mse:
-            if self.num_classes and out.shape[-1] == self.num_classes and out.dim() == 2:
-                y = F.one_hot(y.long(), self.num_classes)  # class labels as one-hot targets
-            return F.mse_loss(out.float(), y.float().reshape(out.shape))
-        if self.probabilities:
-            return F.nll_loss(torch.log(out.float().clamp_min(1e-12)), y)
-        return F.cross_entropy(out.float(), y)
-
-    def correct(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor | int | None:
-        """How many predictions hit their label: a device tensor on CUDA (no sync), an int on the CPU."""
-        if not self.num_classes:
-            return None
-        if out.device.type == "cpu":  # numpy's argmax costs a third of three torch dispatches on a small batch
-            return int(np.count_nonzero(out.detach().numpy().argmax(-1) == y.numpy()))
-        return (out.argmax(-1) == y).sum()
-
-
-def split_train_val(arrays: Arrays, config: TrainConfig, generator: torch.Generator):
+def split_train_val(arrays: Arrays, config, generator: torch.Generator):
     n = arrays.train_size
     n_val = int(n * config.val_fraction)
     if config.val_fraction > 0 and n_val == 0 and n > 1:
@@ -118,105 +82,110 @@ def split_train_val(arrays: Arrays, config: TrainConfig, generator: torch.Genera
     return order[n_val:], order[:n_val]
 
 
-@torch.no_grad()
-def evaluate(model, x, y, objective: Objective, autocast) -> tuple[float | None, float | None, list | None]:
-    """Loss, accuracy and confusion matrix over (x, y) in eval mode; Nones when there is no data."""
-    if len(x) == 0:
-        return None, None, None
-    was_training = model.training
-    model.eval()
-    meter = Meter(x.device.type == "cuda")
-    k = objective.num_classes
-    cells = torch.zeros(k * k, dtype=torch.long, device=x.device) if k else None
-    for i in range(0, len(x), EVAL_BATCH):
-        xb, yb = x[i:i + EVAL_BATCH], y[i:i + EVAL_BATCH]
-        with autocast():
-            out = first(model(xb))
-        meter.add(objective(out, yb), objective.correct(out, yb), len(xb))
-        if k:
-            pred, true = out.argmax(-1).reshape(-1), yb.long().reshape(-1)
-            ok = pred < k
-            cells += torch.bincount(true[ok] * k + pred[ok], minlength=k * k)
-    model.train(was_training)
-    loss, acc = meter.read()
-    return loss, acc, cells.reshape(k, k).tolist() if k else None
-
-
-def first(out):
-    """A design with several outputs trains on its first one."""
-    return out[0] if isinstance(out, (tuple, list)) else out
-
-
 class Loop:
     """One training run's state; `run` is the loop, the rest are its small steps."""
 
-    def __init__(self, model, arrays: Arrays, config: TrainConfig, on_event, should_stop):
+    def __init__(self, model, arrays: Arrays, config, on_event, should_stop, resume_from=None, on_checkpoint=None):
         self.model, self.arrays, self.config = model, arrays, config
         self.on_event = on_event or (lambda event: None)
         self.should_stop = should_stop or (lambda: False)
+        self.on_checkpoint = on_checkpoint
         self.device = resolve_device(config.device)
         self.cuda = self.device.type == "cuda"
         self.objective = Objective(arrays, config)
         self.notes = [SOFTMAX_NOTE] if self.objective.probabilities else []
         self.generator = torch.Generator().manual_seed(config.seed)
         self.load_data()
-        self.steps_per_epoch = math.ceil(len(self.train_idx) / config.batch_size)
-        self.total_steps = self.steps_per_epoch * config.epochs
-        self.interval = max(1, math.ceil(self.total_steps / MAX_TRAIN_POINTS))
         self.step, self.epochs_done, self.train_seconds, self.samples = 0, 0, 0.0, 0
+        self.resume_order, self.resume_position = None, 0
         self.meter, self.point_seconds, self.t_segment = Meter(self.cuda), 0.0, 0.0
         self.points = PointQueue(self.send_train)
         self.last = {"train_loss": None, "val_loss": None, "val_accuracy": None}
+        self.early_stop = EarlyStop(config.early_stop_patience)
+        self.resume_from = resume_from
+        start_epoch = resume_from["epoch"] if resume_from else 0
+        self.steps_per_epoch = math.ceil(len(self.train_idx) / config.batch_size)
+        last_epoch = start_epoch + config.epochs
+        self.total_steps = self.steps_per_epoch * last_epoch
+        self.plan = {"first_step": self.steps_per_epoch * start_epoch, "last_epoch": last_epoch,
+                     "total_steps": self.total_steps}
+        self.interval = max(1, math.ceil(self.total_steps / MAX_TRAIN_POINTS))
 
     def load_data(self) -> None:
         # Everything moves to the device once; batches are index gathers there, no DataLoader.
         a, to = self.arrays, self.device
         train_idx, val_idx = split_train_val(a, self.config, self.generator)
-        x, y = torch.as_tensor(a.x_train), self.objective.target(torch.as_tensor(a.y_train))
-        self.x, self.y = x.to(to), y.to(to)
         self.train_idx, self.val_idx = train_idx.to(to), val_idx.to(to)
-        self.x_test = torch.as_tensor(a.x_test).to(to)
+        self.inputs = Inputs(a, self.config, self.train_idx, to, self.config.seed + 1)
+        self.x, self.x_test = self.inputs.x, self.inputs.x_test
+        self.y = self.objective.target(torch.as_tensor(a.y_train)).to(to)
         self.y_test = self.objective.target(torch.as_tensor(a.y_test)).to(to)
 
     def autocast(self):
         # bf16 on CUDA; on CPU autocast would only cost time, so it is skipped.
         return torch.autocast("cuda", dtype=torch.bfloat16) if self.cuda else contextlib.nullcontext()
 
-    def emit(self, split: str, epoch: int, loss, accuracy, samples_per_s, step: int) -> None:
+    def emit(self, split: str, epoch: int, loss, accuracy, samples_per_s, step: int, **extra) -> None:
         self.on_event({"type": "metric", "epoch": epoch, "step": step, "total_steps": self.total_steps,
                        "split": split, "loss": loss, "accuracy": accuracy,
-                       "samples_per_s": samples_per_s, "time": time.time()})
+                       "samples_per_s": samples_per_s, "time": time.time(), **extra})
+
+    def start(self) -> None:
+        self.model.to(self.device).train()
+        self.optimizer = make_optimizer(self.model, self.config)
+        self.schedule = Schedule(self.optimizer, self.config, self.total_steps - self.plan["first_step"])
+        torch.manual_seed(self.config.seed)  # dropout and other in-model randomness repeat too
+        if self.resume_from is not None:
+            checkpoint.restore(self, self.resume_from)
 
     def run(self) -> TrainResult:
         started = time.perf_counter()
-        self.model.to(self.device).train()
-        self.optimizer = make_optimizer(self.model, self.config)
-        torch.manual_seed(self.config.seed)  # dropout and other in-model randomness repeat too
-        status = "succeeded"
-        for epoch in range(1, self.config.epochs + 1):
+        self.start()
+        status, stopped_epoch = "succeeded", None
+        for epoch in range(self.epochs_done + 1, self.plan["last_epoch"] + 1):
             if not self.train_epoch(epoch):
                 status = "cancelled"
                 break
             self.epochs_done = epoch
-            self.validate(epoch)
-        test_loss, test_acc, confusion = evaluate(self.model, self.x_test, self.y_test, self.objective, self.autocast)
+            stop = self.validate(epoch)
+            self.schedule.after_epoch()
+            self.save_checkpoint(epoch, 0, None)
+            if stop:
+                stopped_epoch = epoch
+                break
+        test_loss, test_acc, confusion = evaluate(self.model, self.x_test, self.y_test, self.objective,
+                                                  self.autocast, self.batch_prepare())
         return TrainResult(
             status=status, epochs=self.epochs_done, steps=self.step, test_loss=test_loss, test_accuracy=test_acc,
             confusion_matrix=confusion, samples_per_s=self.samples / self.train_seconds if self.train_seconds else 0.0,
-            seconds=time.perf_counter() - started, device=str(self.device), notes=self.notes, **self.last)
+            seconds=time.perf_counter() - started, device=str(self.device), notes=self.notes, **self.last,
+            normalization=self.inputs.normalization, stopped_early=stopped_epoch is not None,
+            stopped_epoch=stopped_epoch, lr=self.schedule.lr)
+
+    def save_checkpoint(self, epoch: int, position: int, order) -> None:
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(checkpoint.capture(self, epoch, position, order))
+
+    def epoch_order(self) -> tuple[torch.Tensor, int]:
+        """This epoch's data order and the position to start at: a resumed epoch carries on where it stopped."""
+        if self.resume_order is not None:
+            order, position = self.resume_order.to(self.device), self.resume_position
+            self.resume_order, self.resume_position = None, 0
+            return order, position
+        return self.train_idx[torch.randperm(len(self.train_idx), generator=self.generator).to(self.device)], 0
 
     def train_epoch(self, epoch: int) -> bool:
         """One pass over the training split; False when stopped part-way."""
         bs = self.config.batch_size
-        order = self.train_idx[torch.randperm(len(self.train_idx), generator=self.generator).to(self.device)]
+        order, position = self.epoch_order()
         t_epoch = self.t_segment = time.perf_counter()
         finished = True
-        for i in range(0, len(order), bs):
+        for i in range(position, len(order), bs):
             if self.should_stop():
-                finished = False
+                finished, position = False, i
                 break
             idx = order[i:i + bs]
-            self.meter.add(*self.train_step(self.x[idx], self.y[idx]), len(idx))
+            self.meter.add(*self.train_step(self.inputs.batch(self.x, idx), self.y[idx]), len(idx))
             self.step += 1
             self.samples += len(idx)
             if self.step % self.interval == 0 or self.step == self.total_steps:
@@ -225,6 +194,8 @@ class Loop:
             self.push_point(epoch)  # what was trained before the stop still shows
         self.points.flush()  # every train point of the epoch is out before its val point
         self.train_seconds += time.perf_counter() - t_epoch
+        if not finished:
+            self.save_checkpoint(epoch - 1, position, order)
         return finished
 
     def push_point(self, epoch: int) -> None:
@@ -233,35 +204,52 @@ class Loop:
         self.point_seconds += now - self.t_segment
         self.t_segment = now
         speed = self.meter.count / max(self.point_seconds, 1e-9)
-        self.points.push(self.meter, {"epoch": epoch, "step": self.step, "samples_per_s": speed})
+        self.points.push(self.meter, {"epoch": epoch, "step": self.step, "samples_per_s": speed,
+                                      "lr": self.point_lr})
         self.meter.reset()
         self.point_seconds = 0.0
 
     def send_train(self, fields: dict, loss: float, accuracy: float | None) -> None:
         self.last["train_loss"] = loss
-        self.emit("train", fields["epoch"], loss, accuracy, fields["samples_per_s"], fields["step"])
+        self.emit("train", fields["epoch"], loss, accuracy, fields["samples_per_s"], fields["step"], lr=fields["lr"])
 
     def train_step(self, xb: torch.Tensor, yb: torch.Tensor):
+        self.point_lr = self.schedule.lr  # the rate this step takes
         with self.autocast():
             out = first(self.model(xb))
             loss = self.objective(out, yb)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.config.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
+        self.schedule.after_step()
         return loss, self.objective.correct(out.detach(), yb)
 
-    def validate(self, epoch: int) -> None:
+    def batch_prepare(self) -> Callable:
+        """What evaluation does to a batch: uint8 batches are scaled and normalized, float ones already are."""
+        return self.inputs.prepare if self.inputs.per_batch else (lambda xb: xb)
+
+    def validate(self, epoch: int) -> bool:
+        """The val point of the epoch; True when early stopping says the run is done."""
         if len(self.val_idx) == 0:
-            return
-        x, y = self.x[self.val_idx], self.y[self.val_idx]
-        loss, acc, _ = evaluate(self.model, x, y, self.objective, self.autocast)
+            return False
+        loss, acc, _ = evaluate(self.model, self.x[self.val_idx], self.y[self.val_idx], self.objective,
+                                self.autocast, self.batch_prepare())
         self.last.update(val_loss=loss, val_accuracy=acc)
         speed = self.samples / self.train_seconds if self.train_seconds else 0.0
         self.emit("val", epoch, loss, acc, speed, self.step)
+        return self.early_stop.update(loss)
 
 
-def train(model: torch.nn.Module, arrays: Arrays, config: TrainConfig,
+def train(model: torch.nn.Module, arrays: Arrays, config,
           on_event: Callable[[dict], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainResult:
-    """Train `model` in place on `arrays`; points go to `on_event`, `should_stop` is asked between steps."""
-    return Loop(model, arrays, config, on_event, should_stop).run()
+          should_stop: Callable[[], bool] | None = None,
+          resume_from: dict | None = None,
+          on_checkpoint: Callable[[dict], None] | None = None) -> TrainResult:
+    """Train `model` in place on `arrays`; points go to `on_event`, `should_stop` is asked between steps.
+
+    `resume_from` is a state that `on_checkpoint` was given (at every epoch's end, and when `should_stop`
+    ends the loop part-way): the run carries on from it exactly, for `config.epochs` more epochs counting a
+    partly trained one (`checkpoint.remaining_epochs(state)` finishes the plan it was taken in)."""
+    return Loop(model, arrays, config, on_event, should_stop, resume_from, on_checkpoint).run()

@@ -45,6 +45,24 @@ class Meter:
         hits = torch.stack(self.hits).sum().float() if self.hits else torch.zeros_like(loss)
         return torch.stack([loss, hits])
 
+    def snapshot(self) -> list:
+        """[loss sum, hits, count, has hits] as plain numbers, for a checkpoint (syncs the device)."""
+        if not self.count:
+            return [0.0, 0, 0, False]
+        totals = self.totals()
+        loss_sum, hits = totals.tolist() if isinstance(totals, torch.Tensor) else totals
+        return [loss_sum, hits, self.count, self.has_hits]
+
+    def restore(self, snapshot: list) -> None:
+        """Carry on from a snapshot: its sums count as steps already added."""
+        self.reset()
+        loss_sum, hits, self.count, self.has_hits = snapshot
+        if self.on_device:
+            self.losses = {1: [torch.tensor(float(loss_sum), device="cuda")]} if self.count else {}
+            self.hits = [torch.tensor(int(hits), device="cuda")] if self.has_hits and self.count else []
+        else:
+            self.loss_sum, self.hit_sum = float(loss_sum), int(hits)
+
     def read(self) -> tuple[float, float | None]:
         """Mean loss and accuracy (None without class labels); syncs the device."""
         totals = self.totals()

@@ -7,6 +7,6 @@ async function poll() {
   const run = await api(`/api/runs/${id}/`);
   const score = run.result && run.result.score_public;
   $("#lab-score").textContent = score == null ? (run.status === "failed" ? "none (failed)" : "—") : fmtPct(score);
-  if (!["succeeded", "failed", "cancelled"].includes(run.status)) setTimeout(poll, 3000);
+  if (!["succeeded", "failed", "cancelled", "timed_out"].includes(run.status)) setTimeout(poll, 3000);
 }
 poll();

@@ -6,7 +6,7 @@ import { $, api, el, fmtInt, fmtPct } from "../util.js";
 const root = $("#wall");
 const labId = root.dataset.labId;
 const tiles = new Map(); // username -> tile state
-const FINAL = ["succeeded", "failed", "cancelled"];
+const FINAL = ["succeeded", "failed", "cancelled", "timed_out"];
 const RISING = 4; // train points in a row with a higher loss than the one before
 
 function tile(student) {

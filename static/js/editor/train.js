@@ -1,8 +1,7 @@
 // The Train dialog: pick a dataset (one-click fix when the Input does not match it, from
-// POST /api/runs/check/), set hyperparameters (the API's defaults), start and open the run page.
+// POST /api/runs/check/), set the training settings (served by the API), start and open the run page.
 import { api, el } from "../util.js";
-
-const NUMBERS = ["epochs", "batch_size", "lr", "weight_decay", "momentum", "val_fraction", "seed"];
+import { SettingsForm } from "./settings-form.js";
 
 export class TrainDialog {
   // `lab`: train for a lab: its dataset and pinned settings, shown but not editable.
@@ -12,7 +11,15 @@ export class TrainDialog {
     this.select = dialog.querySelector("#t-dataset");
     this.problems = dialog.querySelector("#t-problems");
     this.datasets = null;
-    this.select.addEventListener("change", () => this.check());
+    this.settings = null;
+    this.select.addEventListener("change", () => {
+      this.settings.showFor(this.dataset());
+      this.check();
+    });
+    // A setting can make the run impossible (e.g. mse on classes of the wrong size): ask again.
+    this.form.addEventListener("change", (e) => {
+      if (e.target !== this.select) this.check();
+    });
     dialog.querySelector("#t-cancel").addEventListener("click", () => dialog.close());
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -20,14 +27,16 @@ export class TrainDialog {
     });
   }
 
+  dataset() {
+    return (this.datasets || []).find((d) => String(d.id) === this.select.value);
+  }
+
   options() {
-    const data = new FormData(this.form);
-    const body = {};
-    for (const [key, value] of data.entries()) body[key] = NUMBERS.includes(key) ? Number(value) : value;
-    return body;
+    return { dataset: this.select.value, ...this.settings.values() };
   }
 
   async open() {
+    if (!this.settings) this.settings = new SettingsForm(this.form, await api("/api/training-settings/"));
     if (!this.datasets && this.lab) this.pinLab();
     if (!this.datasets) {
       this.datasets = await api("/api/datasets/");
@@ -36,6 +45,7 @@ export class TrainDialog {
         value: d.id, selected: JSON.stringify(d.input_shape) === inputShape,
       }, `${d.name} — [${d.input_shape.join(", ")}], ${d.num_classes ?? "?"} classes`)));
     }
+    this.settings.showFor(this.dataset());
     this.dialog.showModal();
     await this.check();
   }
@@ -81,7 +91,7 @@ export class TrainDialog {
         type: "button", class: "small fix",
         onclick: async () => {
           if (p.node) this.applyFix(p.node, p.fix);
-          else for (const [k, v] of Object.entries(p.fix)) if (this.form.elements[k]) this.form.elements[k].value = v;
+          else this.settings.apply(p.fix);
           await this.check();
         },
       }, `Fix: set ${Object.entries(p.fix).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")}`) : null)));

@@ -1,12 +1,28 @@
 """manage.py train FILE --dataset NAME [...] [--json]: train in this process with the same engine."""
+import argparse
 import json
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from builder.config import limits
 from builder.management.commands.graph import read_document
+from trainer.engine.settings import SETTINGS, Setting, declared
+
+
+def add_setting(parser, setting: Setting) -> None:
+    """--batch-size and the like, from the declared training settings."""
+    flag = "--" + setting.name.replace("_", "-")
+    help = f"{setting.help} (default {setting.default})"
+    if setting.kind == "bool":
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=setting.default, help=help)
+    elif setting.kind == "choice":
+        parser.add_argument(flag, default=setting.default, choices=setting.choices, help=help)
+    else:
+        parser.add_argument(flag, type=setting.type, default=setting.default, help=help,
+                            metavar=f"{setting.low}..{setting.high}")
 
 
 class Command(BaseCommand):
@@ -16,16 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("file", help="a layerlab.graph/1 document, or - for standard input")
         parser.add_argument("--dataset", required=True, help="a built-in (manage.py datasets list) or an uploaded dataset's id")
         parser.add_argument("--user", help="owner of an uploaded dataset (username)")
-        parser.add_argument("--epochs", type=int, default=10)
-        parser.add_argument("--batch-size", type=int, default=64)
-        parser.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw"])
-        parser.add_argument("--lr", type=float, default=0.001)
-        parser.add_argument("--weight-decay", type=float, default=0.0)
-        parser.add_argument("--momentum", type=float, default=0.9)
-        parser.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse"])
-        parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--val-fraction", type=float, default=0.1)
-        parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+        for setting in declared(settings.LAYERLAB_MAX_EPOCHS).values():
+            add_setting(parser, setting)
         parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
         parser.add_argument("--save", help="write the trained state_dict to this .pt file")
 
@@ -46,9 +54,8 @@ class Command(BaseCommand):
             arrays, _ = resolve(o["dataset"], user, on_progress=preparing)
         except (Http404, DatasetError) as exc:
             raise CommandError(str(exc)) from None
-        keys = ["epochs", "batch_size", "optimizer", "lr", "weight_decay", "momentum", "loss", "seed", "val_fraction", "device"]
         try:
-            job = build_job(document, arrays, {k: o[k] for k in keys}, limits())
+            job = build_job(document, arrays, {k: o[k] for k in SETTINGS}, limits())
         except JobError as exc:
             for problem in exc.problems:
                 self.stderr.write(f"error: {problem.get('node') or 'run'}: {problem['message']}")
