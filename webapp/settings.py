@@ -4,6 +4,7 @@ SQLite and an embedded Redis-compatible server unless DATABASE_URL / REDIS_URL s
 A bad value stops the start with ImproperlyConfigured naming the variable.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -57,13 +58,22 @@ def database_from_url(url: str) -> dict:
     )
 
 
+def is_loopback(host: str) -> bool:
+    """localhost, 127.x.x.x or ::1 (with or without brackets): names only this machine answers to."""
+    host = host.strip().lower().strip("[]")
+    return host == "localhost" or host == "::1" or host.startswith("127.") and host.replace(".", "").isdigit()
+
+
 DEBUG = envbool("DEBUG", "false")
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and os.environ.get("LAYERLAB_REQUIRE_SECRET_KEY"):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    SECRET_KEY = "layerlab-insecure-local-key-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+BUILTIN_SECRET_KEY = "layerlab-insecure-local-key-set-SECRET_KEY-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", "") or BUILTIN_SECRET_KEY
+# The built-in key only serves a laptop: DEBUG, or a server that answers to loopback names alone
+# (ALLOWED_HOSTS makes Django refuse every other Host). A deployment says so explicitly too.
+if SECRET_KEY == BUILTIN_SECRET_KEY and not DEBUG and (
+        envbool("LAYERLAB_REQUIRE_SECRET_KEY", "false") or not all(map(is_loopback, ALLOWED_HOSTS))):
+    raise ImproperlyConfigured("SECRET_KEY must be set: DEBUG is off and ALLOWED_HOSTS names hosts other than "
+                               "localhost, 127.0.0.1 and [::1], so the built-in development key would be public")
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 DATA_DIR = Path(os.environ.get("LAYERLAB_DATA_DIR", BASE_DIR / "var"))
@@ -93,6 +103,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "channels",
     "builder",
@@ -101,6 +112,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "webapp.middleware.ApiErrorsMiddleware",  # first: sees every /api/ answer, refuses oversize bodies unread
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,6 +120,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -156,6 +169,12 @@ MEDIA_ROOT = DATA_DIR / "media"
 LAYERLAB_DATASET_CACHE = Path(os.environ.get("LAYERLAB_DATASET_CACHE", DATA_DIR / "datasets-cache"))
 
 REST_FRAMEWORK = {
+    # JSON nested deeper than LAYERLAB_MAX_JSON_DEPTH is refused with a 400 before any view sees it.
+    "DEFAULT_PARSER_CLASSES": [
+        "webapp.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
@@ -193,6 +212,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("LAYERLAB_VISIBI
 LAYERLAB_MAX_NODES = envint("LAYERLAB_MAX_NODES", 500, 1)
 LAYERLAB_MAX_PARAMS = envint("LAYERLAB_MAX_PARAMS", 50_000_000, 1)
 LAYERLAB_MAX_UPLOAD_MB = envint("LAYERLAB_MAX_UPLOAD_MB", 100, 1)
+LAYERLAB_MAX_DATASET_VALUES = envint("LAYERLAB_MAX_DATASET_VALUES", 200_000_000, 1)  # numbers in one uploaded dataset
+LAYERLAB_MAX_EXPORT_MB = envint("LAYERLAB_MAX_EXPORT_MB", 512, 1)  # estimated memory of one ONNX/TorchScript export
+LAYERLAB_MAX_JSON_DEPTH = envint("LAYERLAB_MAX_JSON_DEPTH", 64, 2)
 LAYERLAB_MAX_EPOCHS = envint("LAYERLAB_MAX_EPOCHS", 500, 1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -206,3 +228,24 @@ LOGGING = {
 # A running run whose worker sends no heartbeat for this long is failed as "worker lost".
 LAYERLAB_HEARTBEAT_TIMEOUT = envint("LAYERLAB_HEARTBEAT_TIMEOUT", 60, 2)
 LAYERLAB_HEARTBEAT_INTERVAL = max(1, LAYERLAB_HEARTBEAT_TIMEOUT // 6)
+
+# Login lockout (django-axes): the session login page and POST /api/auth/token/ both authenticate
+# through AxesStandaloneBackend, which refuses a username from one address after too many failures.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = envint("LAYERLAB_LOGIN_FAILURES", 5, 1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LAYERLAB_LOGIN_COOLOFF_MINUTES", 15, 1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # a class behind one NAT address is not locked out together
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
+# Behind a TLS-terminating proxy (docker-compose.yml): HTTPS only, HSTS, cookies never sent in clear.
+LAYERLAB_HTTPS = envbool("LAYERLAB_HTTPS", "false")
+if LAYERLAB_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = envint("LAYERLAB_HSTS_SECONDS", 31_536_000, 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
