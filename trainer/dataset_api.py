@@ -79,6 +79,7 @@ class DatasetPreview(APIView):
 
 
 class DatasetDetail(APIView):
+    @extend_schema(responses={204: None}, summary="Delete one of my uploads")
     def delete(self, request, key):
         ds = Dataset.objects.filter(pk=int(key) if key.isdigit() else -1, owner=request.user).first()
         if ds is None:

@@ -40,7 +40,7 @@ class RunSerializer(serializers.ModelSerializer):
                   "created", "started", "finished", "device", "queue_position", "result", "has_weights",
                   "versions", "document"]
 
-    def get_queue_position(self, run: Run):
+    def get_queue_position(self, run: Run) -> int | None:
         if run.status != Run.QUEUED:
             return None
         return Run.objects.filter(status=Run.QUEUED, pk__lt=run.pk).count() + 1
