@@ -11,9 +11,9 @@ from rest_framework.views import APIView
 
 from .blocks import catalogue
 from .compile import compile_graph
-from .document import Limits
+from .document import Limits, check_document
 from .errors import GraphInvalid
-from .export import export_onnx, export_pytorch, export_torchscript
+from .export import ExportTooLarge, check_export_memory, export_onnx, export_pytorch, export_torchscript
 from .models import Graph
 from .serializers import GraphSerializer
 from .summary import summarize
@@ -40,6 +40,14 @@ def filename_for(document: dict, ext: str) -> str:
     return (re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "design") + "." + ext
 
 
+def check_exportable(document: dict) -> None:
+    """A 400 before an ONNX or TorchScript export that would need more than LAYERLAB_MAX_EXPORT_MB."""
+    try:
+        check_export_memory(check_document(document, limits()), settings.LAYERLAB_MAX_EXPORT_MB)
+    except ExportTooLarge as exc:
+        raise ValidationError({"detail": f"{exc} (LAYERLAB_MAX_EXPORT_MB)"}) from None
+
+
 def export_response(document: dict, to: str, module=None) -> HttpResponse:
     """The design (with `module`'s weights when given, else fresh ones) as a download."""
     import json
@@ -54,6 +62,7 @@ def export_response(document: dict, to: str, module=None) -> HttpResponse:
     elif to == "pytorch":
         body = export_pytorch(document).encode()
     else:
+        check_exportable(document)
         if module is None:
             torch.manual_seed(0)
             module = compile_graph(document, limits())

@@ -6,6 +6,7 @@ from pathlib import Path
 import torch
 from django.conf import settings
 
+from builder.api import check_exportable
 from builder.compile import compile_graph
 from builder.export import export_onnx, export_torchscript
 
@@ -41,6 +42,7 @@ def export(run, fmt: str) -> bytes:
         from safetensors.torch import save
 
         return save(state)
+    check_exportable(run.document)  # a 400 before the exporter allocates too much
     model = compile_graph(run.document)
     model.load_state_dict(state)
     model.eval()
