@@ -31,7 +31,7 @@ def upload_options(data) -> UploadOptions:
             options["image_size"] = (side[0], side[-1])
         except ValueError:
             raise ValidationError({"detail": "image_size must look like 28 or 28x28"}) from None
-    return UploadOptions(**options)
+    return UploadOptions(**options, max_values=settings.LAYERLAB_MAX_DATASET_VALUES)
 
 
 class DatasetList(APIView):

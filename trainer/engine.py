@@ -131,7 +131,7 @@ def evaluate(model, x, y, objective: Objective, autocast) -> tuple[float | None,
     for i in range(0, len(x), EVAL_BATCH):
         xb, yb = x[i:i + EVAL_BATCH], y[i:i + EVAL_BATCH]
         with autocast():
-            out = first(model(xb))
+            out = first(model(model_input(xb)))
         meter.add(objective(out, yb), objective.correct(out, yb), len(xb))
         if k:
             pred, true = out.argmax(-1).reshape(-1), yb.long().reshape(-1)
@@ -140,6 +140,12 @@ def evaluate(model, x, y, objective: Objective, autocast) -> tuple[float | None,
     model.train(was_training)
     loss, acc = meter.read()
     return loss, acc, cells.reshape(k, k).tolist() if k else None
+
+
+def model_input(xb: torch.Tensor) -> torch.Tensor:
+    """Token ids are stored in the smallest integer type (uint8, uint16, int32); embeddings take int64,
+    so each batch is widened on its way in, never the whole dataset."""
+    return xb.long() if not xb.is_floating_point() and xb.dtype != torch.int64 else xb
 
 
 def first(out):
@@ -243,7 +249,7 @@ class Loop:
 
     def train_step(self, xb: torch.Tensor, yb: torch.Tensor):
         with self.autocast():
-            out = first(self.model(xb))
+            out = first(self.model(model_input(xb)))
             loss = self.objective(out, yb)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -11,7 +11,7 @@ from builder.document import Limits, check_document, ends_in_softmax
 from builder.summary import summarize
 
 from .data import Arrays
-from .engine import SOFTMAX_NOTE, TrainConfig, check_input_matches, train
+from .engine import SOFTMAX_NOTE, TrainConfig, check_input_matches, model_input, train
 
 
 class JobError(ValueError):
@@ -67,7 +67,7 @@ class Job:
         with torch.no_grad():
             param = next(self.model.parameters(), None)
             device = param.device if param is not None else torch.device("cpu")
-            out = self.model(torch.as_tensor(x).to(device))
+            out = self.model(model_input(torch.as_tensor(x)).to(device))
             out = out[0] if isinstance(out, tuple) else out
         classes = self.arrays.classes
         rows = []

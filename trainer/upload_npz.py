@@ -1,11 +1,13 @@
 """NPZ uploads: arrays x and y, optionally x_test and y_test; never unpickled."""
 import io
+import math
 import zipfile
 
 import numpy as np
 
 from .data import Arrays
-from .upload_common import DatasetError, UploadOptions, classes_from_labels, finish, is_class_labels, split
+from .upload_common import (DatasetError, UploadOptions, check_values, classes_from_labels, finish, is_class_labels,
+                            split)
 from .upload_zip import check_members
 
 KEYS = ("x", "y", "x_test", "y_test")
@@ -15,7 +17,9 @@ HOW = "save it with numpy.savez(file, x=inputs, y=labels)"
 def parse_npz(data: bytes, options: UploadOptions, name: str) -> Arrays:
     try:
         # An .npz is a zip: its members are vetted for size before numpy inflates any of them.
-        check_members(zipfile.ZipFile(io.BytesIO(data)).infolist(), len(data))
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        check_members(archive.infolist(), len(data))
+        check_headers(archive, options)
         npz = np.load(io.BytesIO(data), allow_pickle=False)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise DatasetError(f"This .npz file could not be read (it is damaged or not made by numpy): {HOW}.") from None
@@ -29,6 +33,39 @@ def parse_npz(data: bytes, options: UploadOptions, name: str) -> Arrays:
                                "hold out test samples itself.")
         arrays = {k: _read(npz, k) for k in KEYS if k in npz.files}
     return _assemble(arrays, options, name)
+
+
+HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def array_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype]:
+    """An .npy member's shape and dtype, from its header alone; refused if the data cannot be that big."""
+    key = info.filename[:-4]
+    with archive.open(info) as f:
+        try:
+            reader = HEADER_READERS.get(np.lib.format.read_magic(f))
+            if reader is None:
+                raise ValueError("unknown .npy version")
+            shape, _, dtype = reader(f)  # a literal parsed with ast.literal_eval; nothing is unpickled
+        except (ValueError, EOFError, OSError):
+            raise DatasetError(f"The array {key!r} in the .npz has a damaged header: {HOW}.") from None
+        body = info.file_size - f.tell()
+    if dtype.hasobject:
+        raise DatasetError(f"The array {key!r} holds Python objects, which LayerLab never unpickles: save plain "
+                           f"numeric arrays (for example {key}.astype('float32')).")
+    if math.prod(shape) * dtype.itemsize > body:
+        raise DatasetError(f"The array {key!r} claims the shape {list(shape)} but the file holds far less: the .npz is "
+                           f"damaged or crafted. {HOW[0].upper() + HOW[1:]}.")
+    return shape, dtype
+
+
+def check_headers(archive: zipfile.ZipFile, options: UploadOptions) -> None:
+    """Every array's size from its header, against the values limit, before numpy allocates anything."""
+    shapes = {info.filename[:-4]: array_header(archive, info)[0] for info in archive.infolist()
+              if info.filename.endswith(".npy") and info.filename[:-4] in KEYS}
+    total = sum(math.prod(shape) for shape in shapes.values())
+    described = ", ".join(f"{key} {list(shape)}" for key, shape in shapes.items())
+    check_values(total, f"The arrays ({described})", options)
 
 
 def _read(npz, key: str) -> np.ndarray:
