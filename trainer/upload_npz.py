@@ -38,8 +38,8 @@ def parse_npz(data: bytes, options: UploadOptions, name: str) -> Arrays:
 HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
-def array_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype]:
-    """An .npy member's shape and dtype, from its header alone; refused if the data cannot be that big."""
+def array_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype, int]:
+    """An .npy member's shape, dtype and the bytes after its header, from the header alone."""
     key = info.filename[:-4]
     with archive.open(info) as f:
         try:
@@ -49,23 +49,23 @@ def array_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple
             shape, _, dtype = reader(f)  # a literal parsed with ast.literal_eval; nothing is unpickled
         except (ValueError, EOFError, OSError):
             raise DatasetError(f"The array {key!r} in the .npz has a damaged header: {HOW}.") from None
-        body = info.file_size - f.tell()
-    if dtype.hasobject:
-        raise DatasetError(f"The array {key!r} holds Python objects, which LayerLab never unpickles: save plain "
-                           f"numeric arrays (for example {key}.astype('float32')).")
-    if math.prod(shape) * dtype.itemsize > body:
-        raise DatasetError(f"The array {key!r} claims the shape {list(shape)} but the file holds far less: the .npz is "
-                           f"damaged or crafted. {HOW[0].upper() + HOW[1:]}.")
-    return shape, dtype
+        return shape, dtype, info.file_size - f.tell()
 
 
 def check_headers(archive: zipfile.ZipFile, options: UploadOptions) -> None:
-    """Every array's size from its header, against the values limit, before numpy allocates anything."""
-    shapes = {info.filename[:-4]: array_header(archive, info)[0] for info in archive.infolist()
-              if info.filename.endswith(".npy") and info.filename[:-4] in KEYS}
-    total = sum(math.prod(shape) for shape in shapes.values())
-    described = ", ".join(f"{key} {list(shape)}" for key, shape in shapes.items())
-    check_values(total, f"The arrays ({described})", options)
+    """Every array's size from its header, against the values limit and the bytes that follow it, before
+    numpy allocates anything: a header can claim any shape."""
+    headers = {info.filename[:-4]: array_header(archive, info) for info in archive.infolist()
+               if info.filename.endswith(".npy") and info.filename[:-4] in KEYS}
+    described = ", ".join(f"{key} {list(shape)}" for key, (shape, _, _) in headers.items())
+    check_values(sum(math.prod(shape) for shape, _, _ in headers.values()), f"The arrays ({described})", options)
+    for key, (shape, dtype, body) in headers.items():
+        if dtype.hasobject:
+            raise DatasetError(f"The array {key!r} holds Python objects, which LayerLab never unpickles: save plain "
+                               f"numeric arrays (for example {key}.astype('float32')).")
+        if math.prod(shape) * dtype.itemsize > body:
+            raise DatasetError(f"The array {key!r} claims the shape {list(shape)} but the file holds far less: the "
+                               f".npz is damaged or crafted. {HOW[0].upper() + HOW[1:]}.")
 
 
 def _read(npz, key: str) -> np.ndarray:
