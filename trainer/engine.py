@@ -142,6 +142,12 @@ def evaluate(model, x, y, objective: Objective, autocast) -> tuple[float | None,
     return loss, acc, cells.reshape(k, k).tolist() if k else None
 
 
+def as_tensor(x: np.ndarray) -> torch.Tensor:
+    # torch has only "barebones" uint16 (few kernels, fewer on CUDA): such token ids gather as int32.
+    t = torch.as_tensor(x)
+    return t.to(torch.int32) if t.dtype in (torch.uint16, torch.uint32) else t
+
+
 def model_input(xb: torch.Tensor) -> torch.Tensor:
     """Token ids are stored in the smallest integer type (uint8, uint16, int32); embeddings take int64,
     so each batch is widened on its way in, never the whole dataset."""
@@ -178,10 +184,10 @@ class Loop:
         # Everything moves to the device once; batches are index gathers there, no DataLoader.
         a, to = self.arrays, self.device
         train_idx, val_idx = split_train_val(a, self.config, self.generator)
-        x, y = torch.as_tensor(a.x_train), self.objective.target(torch.as_tensor(a.y_train))
+        x, y = as_tensor(a.x_train), self.objective.target(torch.as_tensor(a.y_train))
         self.x, self.y = x.to(to), y.to(to)
         self.train_idx, self.val_idx = train_idx.to(to), val_idx.to(to)
-        self.x_test = torch.as_tensor(a.x_test).to(to)
+        self.x_test = as_tensor(a.x_test).to(to)
         self.y_test = self.objective.target(torch.as_tensor(a.y_test)).to(to)
 
     def autocast(self):
