@@ -17,12 +17,13 @@ SENTENCES = {
 }
 
 
-def body_limit(request) -> int:
-    """Bytes a request may send: a dataset upload up to LAYERLAB_MAX_UPLOAD_MB (with room for the
-    form's other fields), anything else up to DATA_UPLOAD_MAX_MEMORY_SIZE."""
+def body_limit(request) -> tuple[int, float]:
+    """Bytes a request may send, and that limit in MB as the settings say it: a dataset upload up to
+    LAYERLAB_MAX_UPLOAD_MB (with room for the multipart framing and the form's other fields),
+    anything else up to DATA_UPLOAD_MAX_MEMORY_SIZE."""
     if request.path in UPLOADS and request.content_type == "multipart/form-data":
-        return settings.LAYERLAB_MAX_UPLOAD_MB * 2**20 + 2**20
-    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return settings.LAYERLAB_MAX_UPLOAD_MB * 2**20 + 2**16, settings.LAYERLAB_MAX_UPLOAD_MB
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE, settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20
 
 
 def too_large(request) -> JsonResponse | None:
@@ -30,11 +31,11 @@ def too_large(request) -> JsonResponse | None:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return JsonResponse({"detail": "the Content-Length header is not a number"}, status=400)
-    limit = body_limit(request)
+    limit, mb = body_limit(request)
     if length <= limit:
         return None
-    return JsonResponse({"detail": f"the request body is {length / 2**20:,.1f} MB; the limit here is "
-                                   f"{limit / 2**20:,.0f} MB"}, status=413)
+    return JsonResponse({"detail": f"the request body is {length / 2**20:,.1f} MB; the limit here is {mb:g} MB"},
+                        status=413)
 
 
 def as_json(request, response):
@@ -66,10 +67,11 @@ class ApiErrorsMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        # Django raises this reading a body that sent no Content-Length but grew past the limit.
+        # Django raises this for form fields, or a body sent without Content-Length, past DATA_UPLOAD_MAX_MEMORY_SIZE.
         if request.path.startswith(API) and isinstance(exception, RequestDataTooBig):
-            return JsonResponse({"detail": f"the request body is larger than the limit of "
-                                           f"{body_limit(request) / 2**20:,.0f} MB"}, status=413)
+            mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20
+            return JsonResponse({"detail": f"the request's data (uploaded files aside) is larger than the limit of "
+                                           f"{mb:g} MB"}, status=413)
         return None
 
 

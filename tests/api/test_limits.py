@@ -65,7 +65,7 @@ def test_it_refuses_an_upload_by_its_content_length_before_reading_it(alice, set
     r = alice.generic("POST", "/api/datasets/", b"", content_type="multipart/form-data; boundary=x",
                       HTTP_CONTENT_LENGTH=str(50 * 2**20), CONTENT_LENGTH=str(50 * 2**20))
     assert r.status_code == 413
-    assert r.json()["detail"] == "the request body is 50.0 MB; the limit here is 2 MB"
+    assert r.json()["detail"] == "the request body is 50.0 MB; the limit here is 1 MB"
 
 
 def test_it_answers_a_failed_csrf_check_on_the_api_with_json(alice, django_user_model):
@@ -75,3 +75,12 @@ def test_it_answers_a_failed_csrf_check_on_the_api_with_json(alice, django_user_
     client.force_login(alice.user)
     r = client.post("/api/graphs/", {"name": "g"}, content_type="application/json")
     assert r.status_code == 403 and "CSRF" in r.json()["detail"]
+
+
+def test_it_answers_a_form_field_over_the_memory_limit_with_json_413(alice):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    r = alice.post("/api/datasets/", {"name": "x" * (6 * 2**20), "file": SimpleUploadedFile("a.csv", b"a,label\n1,2\n")},
+                   format="multipart")
+    assert r.status_code == 413 and r.json()["detail"] == (
+        "the request's data (uploaded files aside) is larger than the limit of 5 MB")
