@@ -80,7 +80,7 @@ def test_it_asks_for_a_file(alice):
 def test_it_refuses_a_file_over_the_upload_limit(alice, settings):
     settings.LAYERLAB_MAX_UPLOAD_MB = 1
     r = upload(alice, "big.csv", b"a,label\n" + b"1,x\n2,y\n" * 200_000)
-    assert r.status_code == 400 and "limit is 1 MB" in r.json()["detail"]
+    assert r.status_code == 413 and "the limit here is 1 MB" in r.json()["detail"]  # refused from Content-Length
     assert not list(settings.MEDIA_ROOT.rglob("*.*"))
 
 
