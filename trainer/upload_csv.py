@@ -34,13 +34,12 @@ def read_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]], 
     try:
         first = next(rows, None)
     except UnicodeDecodeError:
-        first = NOT_UTF8
-    if first is NOT_UTF8:
-        raise DatasetError(NOT_UTF8)
+        raise DatasetError(NOT_UTF8) from None
     if first is None:
         raise DatasetError("The CSV is empty: it needs a header row and one row per sample.")
     header = [h.strip() for h in first[1]]
-    return header, checked(decoded(rows), header), data.count(b"\n") + 1  # an overestimate, never less
+    most = max(data.count(b"\n"), data.count(b"\r")) + 1  # every row ends in one of them: never too few
+    return header, checked(decoded(rows), header), most
 
 
 def checked(rows, header: list[str]) -> Iterator[tuple[int, list[str]]]:
@@ -90,7 +89,7 @@ def number(row, col, line, header) -> float:
     return f
 
 
-def labels(cells: list[tuple[int, str]], column: str) -> tuple[np.ndarray, list[str]]:
+def labels(cells: list[tuple[int, str]]) -> tuple[np.ndarray, list[str]]:
     """(line, text) label cells -> class ids and names, or float targets for regression."""
     raw = [value for _, value in cells]
     try:
@@ -115,7 +114,7 @@ def parse_csv(data: bytes, options: UploadOptions, name: str) -> Arrays:
     features = [c for c in range(len(header)) if c != label_col]
     check_values(most * len(features), f"Up to {most:,} rows of {len(features):,} feature columns", options)
     x, label_cells = features_and_labels(rows, features, label_col, header, most)
-    y, classes = labels(label_cells, header[label_col])
+    y, classes = labels(label_cells)
     parts = split(x, y, options, stratify=bool(classes))
     meta = {"kind": "features", "name": name, "source": "csv upload",
             "columns": [header[c] for c in features], "label_column": header[label_col]}
@@ -165,7 +164,7 @@ def _text(header, rows, options: UploadOptions, name: str) -> Arrays:
         texts.append(" ".join(tokenize(row[text_col])))
         label_cells.append((line, cell(row, label_col, line, header)))
     check_values(len(texts) * options.seq_len, f"{len(texts):,} texts of seq_len {options.seq_len:,} tokens", options)
-    y, classes = labels(label_cells, header[label_col])
+    y, classes = labels(label_cells)
     t_train, t_test, y_train, y_test = split(np.array(texts, dtype=object), y, options, stratify=bool(classes))
     vocab = vocabulary([t.split() for t in t_train], options.vocab_size)  # from training text only
     index = {w: i for i, w in enumerate(vocab)}

@@ -1,7 +1,6 @@
 """Uploads that would allocate too much are refused before the allocation, with the numbers; token ids
 take the smallest integer type and still train."""
 import io
-import zipfile
 
 import numpy as np
 import pytest
@@ -59,6 +58,13 @@ def test_it_refuses_a_numeric_csv_over_the_values_limit_before_parsing_it():
     message = refusal("t.csv", rows, max_values=200)
     assert message.startswith("Up to 102 rows of 3 feature columns make 306 values; LayerLab takes at most 200")
     assert parse("t.csv", rows, max_values=306).train_size == 80
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_it_reads_rows_ending_in_any_line_break(newline):
+    rows = newline.join(["a,b,label"] + [f"{i},{i * 2},{i % 2}" for i in range(10)])
+    a = parse("t.csv", rows)
+    assert a.train_size + a.test_size == 10 and sorted(a.x_train[:, 0].tolist() + a.x_test[:, 0].tolist()) == list(range(10))
 
 
 def test_it_refuses_a_text_csv_whose_padded_tokens_pass_the_limit():
