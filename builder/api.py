@@ -16,9 +16,10 @@ from . import initial_weights
 from .blocks import catalogue
 from .compile import compile_graph
 from .config import limits
+from .document import check_document
 from .errors import GraphInvalid
+from .export import BINARY_EXPORTS, ExportTooLarge, check_export_memory, export_pytorch
 from .importers import ImportLimits, ImportRefused, import_file
-from .export import BINARY_EXPORTS, export_pytorch
 from .models import Graph
 from .serializers import GraphSerializer
 from .summary import summarize
@@ -42,6 +43,14 @@ def filename_for(document: dict, ext: str) -> str:
     return (re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "design") + "." + ext
 
 
+def check_exportable(document: dict) -> None:
+    """A 400 before an ONNX or TorchScript export that would need more than LAYERLAB_MAX_EXPORT_MB."""
+    try:
+        check_export_memory(check_document(document, limits()), settings.LAYERLAB_MAX_EXPORT_MB)
+    except ExportTooLarge as exc:
+        raise ValidationError({"detail": f"{exc} (LAYERLAB_MAX_EXPORT_MB)"}) from None
+
+
 def export_response(document: dict, to: str, module=None) -> HttpResponse:
     """The design (with `module`'s weights when given, else fresh ones) as a download."""
     import json
@@ -56,6 +65,7 @@ def export_response(document: dict, to: str, module=None) -> HttpResponse:
     elif to == "pytorch":
         body = export_pytorch(document).encode()
     else:
+        check_exportable(document)
         if module is None:
             torch.manual_seed(0)
             module = compile_graph(document, limits())

@@ -4,6 +4,7 @@ from __future__ import annotations
 import heapq
 import keyword
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -92,6 +93,11 @@ def read_node(index: int, raw: object, errors: list[GraphError]) -> Node | None:
         errors.append(GraphError(node_id, "type", f"{node_id}: unknown block type {short(raw.get('type'))}; "
                                                   f"use one of {', '.join(BLOCKS)}"))
         return None
+    if spec.module is not None and node_id in reserved_names():
+        # Only a block with weights or state becomes an attribute of the module (self.<id>).
+        errors.append(GraphError(node_id, "id", f"{node_id}: a {spec.type} is stored on the model as "
+                                                f"self.{node_id}, which every torch module already has; pick another id"))
+        return None
     inputs = raw.get("inputs", [])
     if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
         errors.append(GraphError(node_id, "inputs", f"{node_id}: inputs must be a list of node ids"))
@@ -108,13 +114,22 @@ def reserved_names() -> frozenset[str]:
     return frozenset(dir(fx.GraphModule(nn.Module(), fx.Graph())))
 
 
+ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def check_id(node_id: object) -> str | None:
-    if not isinstance(node_id, str) or not node_id.isidentifier() or keyword.iskeyword(node_id):
+    if isinstance(node_id, str) and node_id.isidentifier() and not node_id.isascii():
+        # Python folds some letters together (NFKC: a full-width "ｌｉｎ" is "lin"), so two ids that look
+        # different could name one attribute; plain ASCII names cannot.
+        odd = next(c for c in node_id if not c.isascii())
+        return (f"id {short(node_id)} has the letter {odd!r}, which is not plain ASCII; ids are ASCII names like "
+                "conv1: letters a-z and A-Z, digits and _")
+    if not isinstance(node_id, str) or not ID.fullmatch(node_id) or keyword.iskeyword(node_id):
         return f"id {short(node_id)} must be a name like conv1: letters, digits and _, not starting with a digit, not a Python keyword"
     if len(node_id) > 64:
         return f"id {short(node_id)} is longer than 64 characters"
-    if node_id in reserved_names():
-        return f"id {node_id!r} is already a name on every torch module; pick another"
+    if node_id == "self":
+        return "id 'self' is the model itself in the generated forward(self, ...); pick another"
     return None
 
 

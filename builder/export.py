@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import math
 import re
 import warnings
 
@@ -16,6 +17,8 @@ from .errors import GraphError, GraphInvalid
 from .infer import DTYPES, infer_graph
 from .preprocess import channel_shape
 
+EXAMPLE_BATCH = 2  # the exporters' example input: never 1, which an exporter could take for a constant
+ITEMSIZE = {"float32": 4, "int64": 8}
 HEADER = '''"""{name}: a network designed in LayerLab (layerlab.graph/1). Needs only torch.
 
 Weights saved from LayerLab load with model.load_state_dict(...): keys are the design's node ids.
@@ -102,10 +105,34 @@ def forward_source(graph: fx.Graph) -> str:
     return "\n" + "\n".join(lines).rstrip() + "\n"
 
 
-def example_inputs(graph: Graph, batch: int = 2) -> tuple[torch.Tensor, ...]:
+def example_inputs(graph: Graph, batch: int = EXAMPLE_BATCH) -> tuple[torch.Tensor, ...]:
     """Zeros shaped like the Inputs; a batch of 2 so no exporter mistakes the batch size for a constant 1."""
     return tuple(torch.zeros(batch, *graph.by_id[i].params["shape"], dtype=DTYPES[graph.by_id[i].params["dtype"]])
                  for i in graph.inputs)
+
+
+def export_memory(graph: Graph) -> tuple[int, str]:
+    """Bytes an ONNX or TorchScript export may hold at once, estimated cheaply from shapes, and the node
+    with the largest output: the weights three times (module, exporter, serialized file) and every
+    node's output for the example batch twice (the value and the exporter's copy, or a padded input)."""
+    infos, errors = infer_graph(graph)
+    if errors:
+        raise GraphInvalid(errors)
+    size = {name: math.prod(info.shape) * ITEMSIZE.get(info.dtype, 4) for name, info in infos.items()}
+    weights = sum(info.params for info in infos.values()) * 4 * 3
+    return weights + sum(size.values()) * EXAMPLE_BATCH * 2, max(size, key=size.get)
+
+
+def check_export_memory(graph: Graph, max_mb: int) -> None:
+    """ExportTooLarge when exporting would need more than `max_mb` MB: said before anything is allocated."""
+    need, largest = export_memory(graph)
+    if need > max_mb * 2**20:
+        raise ExportTooLarge(f"exporting this design would need about {need / 2**20:,.0f} MB of memory, more than "
+                             f"the limit of {max_mb:,} MB; make its largest outputs smaller (the largest is {largest}'s)")
+
+
+class ExportTooLarge(ValueError):
+    """A design too big to export on this server; the message says by how much and where."""
 
 
 def export_onnx(module: torch.nn.Module, doc: dict | Graph) -> bytes:

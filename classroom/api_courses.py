@@ -17,7 +17,7 @@ def check_body(serializer_class, data, **kwargs):
 
 
 class CourseList(APIView):
-    @extend_schema(request=CourseRequest, responses=dict, summary="My courses, as teacher or student")
+    @extend_schema(request=CourseRequest, responses=dict, summary="My courses, as teacher or student", operation_id="courses_list")
     def get(self, request):
         taught = [course_json(c, TEACHER) for c in Course.objects.filter(teacher=request.user)]
         joined = [course_json(m.course, STUDENT) for m in
@@ -31,6 +31,7 @@ class CourseList(APIView):
         return Response(course_json(course, TEACHER), status=201)
 
 
+@extend_schema(request=dict, responses=dict)
 class CourseDetail(APIView):
     def get(self, request, pk):
         course, role = course_for(request.user, pk)
@@ -66,6 +67,7 @@ class CourseJoin(APIView):
         return Response(course_json(course, STUDENT))
 
 
+@extend_schema(request=dict, responses=dict)
 class CourseCode(APIView):
     def post(self, request, pk):
         course, role = course_for(request.user, pk)
@@ -81,6 +83,7 @@ class CourseCode(APIView):
         return Response(course_json(course, role))
 
 
+@extend_schema(request=dict, responses=dict)
 class MemberList(APIView):
     def get(self, request, pk):
         course, role = course_for(request.user, pk)
@@ -89,6 +92,7 @@ class MemberList(APIView):
                          for m in course.memberships.select_related("student")])
 
 
+@extend_schema(request=dict, responses=dict)
 class MemberDetail(APIView):
     def delete(self, request, pk, user_id):
         course, role = course_for(request.user, pk)

@@ -21,7 +21,7 @@ def lab_runs(lab: Lab, user, role: str):
 
 
 class LabRuns(APIView):
-    @extend_schema(responses=dict, summary="Teacher: every member's runs in the lab; student: mine")
+    @extend_schema(responses=dict, summary="Teacher: every member's runs in the lab; student: mine", operation_id="labs_runs_list")
     def get(self, request, pk):
         lab, role = lab_for(request.user, pk)
         serializer = TeacherRunSerializer if role == TEACHER else RunSerializer
@@ -36,6 +36,7 @@ def lab_run(request, pk, run_id) -> tuple[Run, str]:
     return run, role
 
 
+@extend_schema(request=dict, responses=dict)
 class LabRunDetail(APIView):
     def get(self, request, pk, run_id):
         run, role = lab_run(request, pk, run_id)
@@ -53,6 +54,7 @@ class LabRunMetrics(APIView):
         return Response(messages_after(run.pk, after))
 
 
+@extend_schema(request=dict, responses=dict)
 class LabRunStop(APIView):
     def post(self, request, pk, run_id):
         from trainer.api import RunStop

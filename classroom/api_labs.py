@@ -17,6 +17,7 @@ from .models import Lab, LabWork
 from .serializers import LabSerializer
 
 
+@extend_schema(request=dict, responses=dict)
 class LabDetail(APIView):
     def get(self, request, pk):
         lab, _ = lab_for(request.user, pk)
@@ -121,6 +122,7 @@ class LabLeaderboard(APIView):
         return Response(grades.leaderboard(lab))
 
 
+@extend_schema(request=dict, responses=dict)
 class LabReveal(APIView):
     def post(self, request, pk):
         lab, role = lab_for(request.user, pk)

@@ -29,3 +29,10 @@ def test_it_refuses_to_deploy_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     result = subprocess.run(["docker-compose", "config"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_it_deploys_with_https_settings_on():
+    config = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    env = config["x-app"]["environment"]
+    assert env["LAYERLAB_HTTPS"].startswith("${LAYERLAB_HTTPS:-true}")
+    assert env["LAYERLAB_REQUIRE_SECRET_KEY"] == "1" and env["CSRF_TRUSTED_ORIGINS"].endswith("https://localhost}")

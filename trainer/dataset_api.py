@@ -33,13 +33,13 @@ def upload_options(data) -> UploadOptions:
             options["image_size"] = (side[0], side[-1])
         except ValueError:
             raise ValidationError({"detail": "image_size must look like 28 or 28x28"}) from None
-    return UploadOptions(**options)
+    return UploadOptions(**options, max_values=settings.LAYERLAB_MAX_DATASET_VALUES)
 
 
 class DatasetList(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses=dict, summary="Built-in datasets and mine")
+    @extend_schema(responses=dict, summary="Built-in datasets and mine", operation_id="datasets_list")
     def get(self, request):
         mine = Dataset.objects.filter(owner=request.user)
         return Response(builtin_list() + [describe_upload(ds) for ds in mine])
@@ -140,6 +140,7 @@ class DatasetDetail(APIView):
             return Response({"detail": f"no dataset {key!r}; use a built-in or one of your uploads"}, status=404)
         return Response(describe_upload(ds))
 
+    @extend_schema(responses={204: None}, summary="Delete one of my uploads")
     def delete(self, request, key):
         ds = Dataset.objects.filter(pk=int(key) if key.isdigit() else -1, owner=request.user).first()
         if ds is None:

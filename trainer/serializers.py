@@ -66,7 +66,7 @@ class RunSerializer(serializers.ModelSerializer):
             data["result"] = hide_private(data["result"])  # the hidden score, until the teacher reveals it
         return data
 
-    def get_queue_position(self, run: Run):
+    def get_queue_position(self, run: Run) -> int | None:
         """How many runs start before this one (fair order, see trainer/fairness.py), plus one."""
         if run.status != Run.QUEUED:
             return None

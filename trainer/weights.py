@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 from django.conf import settings
 
+from builder.api import check_exportable
 from builder.compile import compile_graph
 from builder.document import check_document
 from builder.export import BINARY_EXPORTS, export_pytorch
@@ -84,6 +85,7 @@ def export(run, fmt: str) -> bytes:
         from safetensors.torch import save
 
         return save(state, metadata={"layerlab.normalization": json.dumps(norm)} if norm else None)
+    check_exportable(run.document)  # a 400 before the exporter allocates too much
     graph = check_document(run.document)
     model = compile_graph(graph)
     model.load_state_dict(state)

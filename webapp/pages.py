@@ -59,7 +59,8 @@ def datasets(request):
 def signup(request):
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        login(request, form.save())
+        # A new account logs in without a password check, so no lockout backend is involved.
+        login(request, form.save(), backend="django.contrib.auth.backends.ModelBackend")
         return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
 

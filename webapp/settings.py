@@ -5,6 +5,7 @@ A bad value stops the start with ImproperlyConfigured naming the variable.
 """
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -58,13 +59,22 @@ def database_from_url(url: str) -> dict:
     )
 
 
+def is_loopback(host: str) -> bool:
+    """localhost, 127.x.x.x or ::1 (with or without brackets): names only this machine answers to."""
+    host = host.strip().lower().strip("[]")
+    return host == "localhost" or host == "::1" or host.startswith("127.") and host.replace(".", "").isdigit()
+
+
 DEBUG = envbool("DEBUG", "false")
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and os.environ.get("LAYERLAB_REQUIRE_SECRET_KEY"):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    SECRET_KEY = "layerlab-insecure-local-key-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+BUILTIN_SECRET_KEY = "layerlab-insecure-local-key-set-SECRET_KEY-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", "") or BUILTIN_SECRET_KEY
+# The built-in key only serves a laptop: DEBUG, or a server that answers to loopback names alone
+# (ALLOWED_HOSTS makes Django refuse every other Host). A deployment says so explicitly too.
+if SECRET_KEY == BUILTIN_SECRET_KEY and not DEBUG and (
+        envbool("LAYERLAB_REQUIRE_SECRET_KEY", "false") or not all(map(is_loopback, ALLOWED_HOSTS))):
+    raise ImproperlyConfigured("SECRET_KEY must be set: DEBUG is off and ALLOWED_HOSTS names hosts other than "
+                               "localhost, 127.0.0.1 and [::1], so the built-in development key would be public")
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 DATA_DIR = Path(os.environ.get("LAYERLAB_DATA_DIR", BASE_DIR / "var"))
@@ -94,6 +104,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "channels",
     "builder",
@@ -103,6 +114,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "webapp.middleware.ApiErrorsMiddleware",  # first: sees every /api/ answer, refuses oversize bodies unread
     "django.middleware.security.SecurityMiddleware",
     "webapp.static.StaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,6 +123,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -188,6 +201,12 @@ LAYERLAB_DATASET_CHECKSUMS = dataset_checksums(os.environ.get("LAYERLAB_DATASET_
 LAYERLAB_DOWNLOAD_QUEUE = os.environ.get("LAYERLAB_DOWNLOAD_QUEUE", "training").strip() or "training"
 
 REST_FRAMEWORK = {
+    # JSON nested deeper than LAYERLAB_MAX_JSON_DEPTH is refused with a 400 before any view sees it.
+    "DEFAULT_PARSER_CLASSES": [
+        "webapp.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
@@ -229,6 +248,9 @@ LAYERLAB_MAX_NODES = envint("LAYERLAB_MAX_NODES", 500, 1)
 LAYERLAB_MAX_PARAMS = envint("LAYERLAB_MAX_PARAMS", 50_000_000, 1)
 LAYERLAB_MAX_UPLOAD_MB = envint("LAYERLAB_MAX_UPLOAD_MB", 100, 1)
 LAYERLAB_MAX_IMPORT_MB = envint("LAYERLAB_MAX_IMPORT_MB", 100, 1)  # largest model file imported into the editor
+LAYERLAB_MAX_DATASET_VALUES = envint("LAYERLAB_MAX_DATASET_VALUES", 200_000_000, 1)  # numbers in one uploaded dataset
+LAYERLAB_MAX_EXPORT_MB = envint("LAYERLAB_MAX_EXPORT_MB", 512, 1)  # estimated memory of one ONNX/TorchScript export
+LAYERLAB_MAX_JSON_DEPTH = envint("LAYERLAB_MAX_JSON_DEPTH", 64, 2)
 LAYERLAB_MAX_EPOCHS = envint("LAYERLAB_MAX_EPOCHS", 500, 1)
 # A lab's limits when its teacher sets none (max_params and max_epochs default to the two above).
 LAYERLAB_LAB_MAX_RUNS = envint("LAYERLAB_LAB_MAX_RUNS", 100, 1)
@@ -258,3 +280,24 @@ LAYERLAB_MAX_RUN_SECONDS = envint("LAYERLAB_MAX_RUN_SECONDS", 3600, 1)
 LAYERLAB_MAX_RUN_MEMORY_MB = envint("LAYERLAB_MAX_RUN_MEMORY_MB", 4096, 1)
 LAYERLAB_MAX_STORAGE_MB = envint("LAYERLAB_MAX_STORAGE_MB", 1024, 1)
 LAYERLAB_PAGE_SIZE = envint("LAYERLAB_PAGE_SIZE", 100, 1)
+
+# Login lockout (django-axes): the session login page and POST /api/auth/token/ both authenticate
+# through AxesStandaloneBackend, which refuses a username from one address after too many failures.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = envint("LAYERLAB_LOGIN_FAILURES", 5, 1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LAYERLAB_LOGIN_COOLOFF_MINUTES", 15, 1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # a class behind one NAT address is not locked out together
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
+# Behind a TLS-terminating proxy (docker-compose.yml): HTTPS only, HSTS, cookies never sent in clear.
+LAYERLAB_HTTPS = envbool("LAYERLAB_HTTPS", "false")
+if LAYERLAB_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = envint("LAYERLAB_HSTS_SECONDS", 31_536_000, 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True

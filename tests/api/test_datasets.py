@@ -80,5 +80,27 @@ def test_it_asks_for_a_file(alice):
 def test_it_refuses_a_file_over_the_upload_limit(alice, settings):
     settings.LAYERLAB_MAX_UPLOAD_MB = 1
     r = upload(alice, "big.csv", b"a,label\n" + b"1,x\n2,y\n" * 200_000)
-    assert r.status_code == 400 and "limit is 1 MB" in r.json()["detail"]
+    assert r.status_code == 413 and "the limit here is 1 MB" in r.json()["detail"]  # refused from Content-Length
     assert not list(settings.MEDIA_ROOT.rglob("*.*"))
+
+
+def test_it_applies_the_dataset_values_setting_to_uploads(alice, settings):
+    settings.LAYERLAB_MAX_DATASET_VALUES = 1000
+    x = np.zeros((100, 10), np.float32)
+    r = upload(alice, "big.npz", npz_bytes(x=x, y=np.arange(100) % 2))
+    assert r.status_code == 400
+    assert r.json()["detail"].startswith("The arrays (x [100, 10], y [100]) make 1,100 values; LayerLab takes at most "
+                                         "1,000 per dataset (LAYERLAB_MAX_DATASET_VALUES)")
+    assert all(d["builtin"] for d in alice.get("/api/datasets/").json())  # nothing stored
+    settings.LAYERLAB_MAX_DATASET_VALUES = 1100
+    assert upload(alice, "big.npz", npz_bytes(x=x, y=np.arange(100) % 2)).status_code == 201
+
+
+def test_it_trains_a_preview_and_lists_an_upload_of_narrow_token_ids(alice):
+    rows = "text,label\n" + "".join(f"word{i % 7} and more,{i % 2}\n" for i in range(60))
+    r = upload(alice, "t.csv", rows.encode(), text_column="text", seq_len=6)
+    assert r.status_code == 201, r.content
+    assert r.json()["dtype"] == "int64" and r.json()["input_shape"] == [6]
+    preview = alice.get(f"/api/datasets/{r.json()['id']}/preview/").json()
+    tokens = preview["samples"][0]["tokens"]
+    assert tokens[0].startswith("word") and tokens[1:] == ["and", "more"]

@@ -109,7 +109,7 @@ def test_it_refuses_an_unknown_weights_token(alice):
 def test_it_refuses_a_json_body_over_djangos_limit(alice, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
     r = alice.post(URL, keras3(tutorial_cnn()), format="json")
-    assert r.status_code == 400 and "multipart" in r.json()["detail"]
+    assert r.status_code == 413 and "the limit here is" in r.json()["detail"]
 
 
 def test_it_fine_tunes_a_run_from_the_imported_weights(alice):

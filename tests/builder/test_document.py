@@ -52,10 +52,29 @@ def test_it_checks_the_node_count_before_anything_else():
     assert first_error(design(IMAGE, node("a", "ReLU", "image")), Limits(max_nodes=1))["param"] == "nodes"
 
 
-@pytest.mark.parametrize("bad_id", ["1conv", "conv-1", "class", "x" * 65, 7, None, "", "forward", "training"])
+@pytest.mark.parametrize("bad_id", ["1conv", "conv-1", "class", "x" * 65, 7, None, "", "self", "café", "ｌｉｎ"])
 def test_it_rejects_bad_ids(bad_id):
     error = first_error(design({"id": bad_id, "type": "Input", "params": {"shape": [2]}}))
     assert error["param"] == "id" and "id" in error["message"]
+
+
+def test_it_rejects_ids_python_would_fold_into_another():
+    # NFKC makes the full-width twin the same Python name as "lin": export would break.
+    doc = design(node("x", "Input", shape=[4]), node("lin", "Linear", "x", out_features=3),
+                 node("ｌｉｎ", "Linear", "lin", out_features=2))
+    assert first_error(doc) == {
+        "node": None, "param": "id",
+        "message": "node 3: id 'ｌｉｎ' has the letter 'ｌ', which is not plain ASCII; ids are ASCII names like conv1: "
+                   "letters a-z and A-Z, digits and _"}
+
+
+@pytest.mark.parametrize("name", ["forward", "training", "meta", "parameters"])
+def test_it_rejects_module_names_only_for_blocks_stored_on_the_model(name):
+    error = first_error(design(node("x", "Input", shape=[4]), node(name, "Linear", "x", out_features=3)))
+    assert error == {"node": name, "param": "id", "message": f"{name}: a Linear is stored on the model as "
+                                                            f"self.{name}, which every torch module already has; pick another id"}
+    graph = check_document(design(node(name, "Input", shape=[4]), node("act", "ReLU", name)))
+    assert graph.inputs == [name]
 
 
 def test_it_rejects_a_duplicate_id():

@@ -18,6 +18,9 @@ STARTERS = [pytest.param(s["document"], id=s["slug"]) for s in starter_designs()
 BLOCK_DESIGNS = [pytest.param(example_design(t, i)[0], id=f"{t}-{i}") for t, i in examples()]
 # An Input that is itself the output cannot be an ONNX input and output of the same name.
 COMPUTING = [p for p in BLOCK_DESIGNS if not p.id.startswith("Input-")]
+# Names a torch module already has are fine where no attribute is made: an Input, a weightless block.
+MODULE_NAMES = [pytest.param(design(node("meta", "Input", shape=[4]), node("training", "ReLU", "meta"),
+                                    node("lin", "Linear", "training", out_features=3)), id="input-named-meta")]
 
 
 def batch_for(doc, n):
@@ -29,7 +32,7 @@ def as_tuple(out):
     return out if isinstance(out, tuple) else (out,)
 
 
-@pytest.mark.parametrize("doc", STARTERS + BLOCK_DESIGNS)
+@pytest.mark.parametrize("doc", STARTERS + BLOCK_DESIGNS + MODULE_NAMES)
 def test_it_exports_source_that_loads_the_compiled_weights(doc):
     torch.manual_seed(1)
     model = compile_graph(doc)
@@ -53,7 +56,7 @@ def test_it_writes_readable_source():
     assert "= None" not in source and "torch._C" not in source
 
 
-@pytest.mark.parametrize("doc", STARTERS + COMPUTING)
+@pytest.mark.parametrize("doc", STARTERS + COMPUTING + MODULE_NAMES)
 def test_it_exports_onnx_with_a_dynamic_batch(doc):
     torch.manual_seed(2)
     model = compile_graph(doc)
@@ -72,7 +75,7 @@ def test_it_exports_onnx_with_a_dynamic_batch(doc):
             np.testing.assert_allclose(g, w.numpy(), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("doc", STARTERS)
+@pytest.mark.parametrize("doc", STARTERS + MODULE_NAMES)
 def test_it_exports_torchscript_that_loads_from_bytes(doc):
     torch.manual_seed(3)
     model = compile_graph(doc)

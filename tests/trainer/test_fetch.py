@@ -77,7 +77,7 @@ def test_it_tokenizes_imdb_like_csv_text_with_the_smallest_int_type(mirror, tmp_
     root, checksums = mirror
     a = load_builtin("imdb", tmp_path, settings_for(str(root), checksums))
     assert (a.train_size, a.test_size) == (5, 3) and a.classes == ["neg", "pos"]
-    assert a.x_train.dtype == np.int8 and a.dtype == "int64" and a.x_train.shape == (5, 50)
+    assert a.x_train.dtype == np.uint8 and a.dtype == "int64" and a.x_train.shape == (5, 50)
     vocab = a.meta["vocab"]
     assert vocab[:7] == ["<pad>", "<unk>", "awful", "a", "acting", "and", "boring"]  # by count, ties alphabetically
     assert "br" not in vocab and "unlabelled" not in vocab  # markup and unlabelled reviews left out

@@ -34,7 +34,7 @@ class Arrays:
     @property
     def dtype(self) -> str:
         """What the model's Input receives: uint8 pixels are scaled to float32 by the engine, per batch."""
-        if self.meta.get("pixels") == "0..255":
+        if self.meta.get("pixels") == "0..255" or (self.x_train.dtype == np.uint8 and self.meta.get("kind") not in ("tokens", "text")):
             return "float32"
         return "int64" if np.issubdtype(self.x_train.dtype, np.integer) else "float32"
 

@@ -22,6 +22,7 @@ class UploadOptions:
     color: str = "grey"  # ZIP: "grey" -> [1, H, W], "rgb" -> [3, H, W]
     test_fraction: float = 0.2  # held out when the file has no test set of its own
     seed: int = 0  # of that split
+    max_values: int = 200_000_000  # numbers in the whole dataset (LAYERLAB_MAX_DATASET_VALUES), checked before building
 
     def check(self) -> None:
         h, w = self.image_size
@@ -35,6 +36,21 @@ class UploadOptions:
         for bad, message in problems:
             if bad:
                 raise DatasetError(message + ".")
+
+
+def check_values(count: int, what: str, options: UploadOptions) -> None:
+    """Refuse a dataset of more than options.max_values numbers, before any array that size exists."""
+    if count > options.max_values:
+        raise DatasetError(f"{what} make {count:,} values; LayerLab takes at most {options.max_values:,} per dataset "
+                           "(LAYERLAB_MAX_DATASET_VALUES): upload fewer or smaller samples.")
+
+
+def smallest_uint(largest: int) -> np.dtype:
+    """The smallest integer type holding 0..largest: token ids take 1, 2 or 4 bytes, not 8."""
+    for dtype in (np.uint8, np.uint16):
+        if largest <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int32)
 
 
 def classes_from_labels(labels: np.ndarray) -> tuple[np.ndarray, list[str]]:

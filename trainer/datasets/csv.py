@@ -7,39 +7,58 @@ import io
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 
 import numpy as np
 
 from .builtin import Arrays
-from .common import DatasetError, UploadOptions, classes_from_labels, finish, is_class_labels, split
+from .common import (DatasetError, UploadOptions, check_values, classes_from_labels, finish, is_class_labels,
+                     smallest_uint, split)
 
 PAD, UNK = "<pad>", "<unk>"
+NOT_UTF8 = "This .csv file is not UTF-8 text: save it again as UTF-8 CSV."
 WORD = re.compile(r"\w+(?:'\w+)*")
 
 
-def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def read_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]], int]:
+    """The header, the data rows as they are decoded and read (never the whole text or table at once),
+    and at most how many rows there are."""
     if b"\x00" in data[:4096]:
         raise DatasetError("This .csv file is binary, not text: export the table as CSV (comma-separated) text.")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DatasetError("This .csv file is not UTF-8 text: save it again as UTF-8 CSV.") from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(data[:4096].decode("utf-8-sig", errors="ignore"), delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-    if not rows:
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), dialect)
+    rows = ((reader.line_num, row) for row in reader if any(cell.strip() for cell in row))
+    try:
+        first = next(rows, None)
+    except UnicodeDecodeError:
+        raise DatasetError(NOT_UTF8) from None
+    if first is None:
         raise DatasetError("The CSV is empty: it needs a header row and one row per sample.")
-    header = [h.strip() for h in rows[0][1]]
-    if len(rows) == 1:
-        raise DatasetError("The CSV has a header but no data rows: add one row per sample.")
-    for line, row in rows[1:]:
+    header = [h.strip() for h in first[1]]
+    most = max(data.count(b"\n"), data.count(b"\r")) + 1  # every row ends in one of them: never too few
+    return header, checked(decoded(rows), header), most
+
+
+def checked(rows, header: list[str]) -> Iterator[tuple[int, list[str]]]:
+    count = 0
+    for line, row in rows:
         if len(row) != len(header):
             raise DatasetError(f"Row {line} has {len(row)} cells but the header has {len(header)} columns: "
                                "every row needs one cell per column.")
-    return header, rows[1:]
+        count += 1
+        yield line, row
+    if count == 0:
+        raise DatasetError("The CSV has a header but no data rows: add one row per sample.")
+
+
+def decoded(rows):
+    try:
+        yield from rows
+    except UnicodeDecodeError:
+        raise DatasetError(NOT_UTF8) from None
 
 
 def pick_column(header: list[str], wanted: str | None, role: str, default: str) -> int:
@@ -70,8 +89,9 @@ def number(row, col, line, header) -> float:
     return f
 
 
-def labels(rows, col: int, header) -> tuple[np.ndarray, list[str]]:
-    raw = [cell(row, col, line, header) for line, row in rows]
+def labels(cells: list[tuple[int, str]]) -> tuple[np.ndarray, list[str]]:
+    """(line, text) label cells -> class ids and names, or float targets for regression."""
+    raw = [value for _, value in cells]
     try:
         y = np.array([float(v) for v in raw])
     except ValueError:
@@ -82,7 +102,7 @@ def labels(rows, col: int, header) -> tuple[np.ndarray, list[str]]:
 
 
 def parse_csv(data: bytes, options: UploadOptions, name: str) -> Arrays:
-    header, rows = read_rows(data)
+    header, rows, most = read_rows(data)
     if len(set(header)) != len(header):
         raise DatasetError("The CSV header names a column twice: give every column its own name.")
     if options.text_column is not None:
@@ -92,12 +112,23 @@ def parse_csv(data: bytes, options: UploadOptions, name: str) -> Arrays:
                            "column.")
     label_col = pick_column(header, options.label_column, "label", "label" if "label" in header else header[-1])
     features = [c for c in range(len(header)) if c != label_col]
-    x = np.array([[number(row, c, line, header) for c in features] for line, row in rows], dtype=np.float32)
-    y, classes = labels(rows, label_col, header)
+    check_values(most * len(features), f"Up to {most:,} rows of {len(features):,} feature columns", options)
+    x, label_cells = features_and_labels(rows, features, label_col, header, most)
+    y, classes = labels(label_cells)
     parts = split(x, y, options, stratify=bool(classes))
     meta = {"kind": "features", "name": name, "source": "csv upload",
             "columns": [header[c] for c in features], "label_column": header[label_col]}
     return finish(parts[0], parts[2], parts[1], parts[3], classes, meta)
+
+
+def features_and_labels(rows, features: list[int], label_col: int, header, most: int):
+    """Feature values straight into one float32 array (no list of Python floats), label cells aside."""
+    x = np.empty((most, len(features)), dtype=np.float32)
+    label_cells = []
+    for n, (line, row) in enumerate(rows):
+        x[n] = [number(row, c, line, header) for c in features]
+        label_cells.append((line, cell(row, label_col, line, header)))
+    return x[:len(label_cells)], label_cells  # the split copies what it keeps
 
 
 def tokenize(text: str) -> list[str]:
@@ -111,9 +142,13 @@ def vocabulary(texts: list[list[str]], size: int) -> list[str]:
     return [PAD, UNK] + ranked[:size - 2]
 
 
-def encode(words: list[str], index: dict[str, int], seq_len: int) -> list[int]:
-    ids = [index.get(w, 1) for w in words[:seq_len]]
-    return ids + [0] * (seq_len - len(ids))
+def encode(texts, index: dict[str, int], seq_len: int, dtype: np.dtype) -> np.ndarray:
+    """Token ids, cut or padded with 0 to seq_len, straight into an array of the smallest integer type."""
+    ids = np.zeros((len(texts), seq_len), dtype=dtype)
+    for n, text in enumerate(texts):
+        row = [index.get(w, 1) for w in text.split()[:seq_len]]
+        ids[n, :len(row)] = row
+    return ids
 
 
 def _text(header, rows, options: UploadOptions, name: str) -> Arrays:
@@ -124,13 +159,17 @@ def _text(header, rows, options: UploadOptions, name: str) -> Arrays:
     label_col = pick_column(header, options.label_column, "label", "label" if "label" in header else others[-1])
     if label_col == text_col:
         raise DatasetError("The label column and the text column are the same: name two different columns.")
-    texts = np.array([" ".join(tokenize(row[text_col])) for _, row in rows], dtype=object)
-    y, classes = labels(rows, label_col, header)
-    t_train, t_test, y_train, y_test = split(texts, y, options, stratify=bool(classes))
+    texts, label_cells = [], []
+    for line, row in rows:
+        texts.append(" ".join(tokenize(row[text_col])))
+        label_cells.append((line, cell(row, label_col, line, header)))
+    check_values(len(texts) * options.seq_len, f"{len(texts):,} texts of seq_len {options.seq_len:,} tokens", options)
+    y, classes = labels(label_cells)
+    t_train, t_test, y_train, y_test = split(np.array(texts, dtype=object), y, options, stratify=bool(classes))
     vocab = vocabulary([t.split() for t in t_train], options.vocab_size)  # from training text only
     index = {w: i for i, w in enumerate(vocab)}
-    as_ids = lambda ts: np.array([encode(t.split(), index, options.seq_len) for t in ts], dtype=np.int64)
+    dtype = smallest_uint(len(vocab) - 1)
     meta = {"kind": "tokens", "name": name, "source": "csv upload", "vocab": vocab, "seq_len": options.seq_len,
             "text_column": header[text_col], "label_column": header[label_col]}
-    return finish(as_ids(t_train).reshape(-1, options.seq_len), y_train,
-                  as_ids(t_test).reshape(-1, options.seq_len), y_test, classes, meta)
+    return finish(encode(t_train, index, options.seq_len, dtype), y_train,
+                  encode(t_test, index, options.seq_len, dtype), y_test, classes, meta)

@@ -1,12 +1,13 @@
 """NPZ uploads: arrays x and y (or Keras's x_train and y_train), optionally x_test and y_test; never
 unpickled. Images saved channels-last, as Keras does, are stored channels first."""
 import io
+import math
 import zipfile
 
 import numpy as np
 
 from .builtin import Arrays
-from .common import DatasetError, UploadOptions, classes_from_labels, finish, is_class_labels, split
+from .common import DatasetError, UploadOptions, check_values, classes_from_labels, finish, is_class_labels, split
 from .zip import check_members
 
 KEYS = ("x", "y", "x_test", "y_test")
@@ -17,7 +18,9 @@ HOW = "save it with numpy.savez(file, x=inputs, y=labels)"
 def parse_npz(data: bytes, options: UploadOptions, name: str) -> Arrays:
     try:
         # An .npz is a zip: its members are vetted for size before numpy inflates any of them.
-        check_members(zipfile.ZipFile(io.BytesIO(data)).infolist(), len(data))
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        check_members(archive.infolist(), len(data))
+        check_headers(archive, options)
         npz = np.load(io.BytesIO(data), allow_pickle=False)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise DatasetError(f"This .npz file could not be read (it is damaged or not made by numpy): {HOW}.") from None
@@ -46,6 +49,39 @@ def channels_first(a: dict) -> list[str]:
             a[key] = np.ascontiguousarray(a[key].transpose(0, 3, 1, 2))
     h, w, c = x.shape[1:]
     return [f"x is channels-last (N, {h}, {w}, {c}), as Keras saves images: stored channels first as [{c}, {h}, {w}]."]
+
+
+HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def array_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype, int]:
+    """An .npy member's shape, dtype and the bytes after its header, from the header alone."""
+    key = info.filename[:-4]
+    with archive.open(info) as f:
+        try:
+            reader = HEADER_READERS.get(np.lib.format.read_magic(f))
+            if reader is None:
+                raise ValueError("unknown .npy version")
+            shape, _, dtype = reader(f)  # a literal parsed with ast.literal_eval; nothing is unpickled
+        except (ValueError, EOFError, OSError):
+            raise DatasetError(f"The array {key!r} in the .npz has a damaged header: {HOW}.") from None
+        return shape, dtype, info.file_size - f.tell()
+
+
+def check_headers(archive: zipfile.ZipFile, options: UploadOptions) -> None:
+    """Every array's size from its header, against the values limit and the bytes that follow it, before
+    numpy allocates anything: a header can claim any shape."""
+    headers = {info.filename[:-4]: array_header(archive, info) for info in archive.infolist()
+               if info.filename.endswith(".npy") and info.filename[:-4] in (*KEYS, *KERAS)}
+    described = ", ".join(f"{key} {list(shape)}" for key, (shape, _, _) in headers.items())
+    check_values(sum(math.prod(shape) for shape, _, _ in headers.values()), f"The arrays ({described})", options)
+    for key, (shape, dtype, body) in headers.items():
+        if dtype.hasobject:
+            raise DatasetError(f"The array {key!r} holds Python objects, which LayerLab never unpickles: save plain "
+                               f"numeric arrays (for example {key}.astype('float32')).")
+        if math.prod(shape) * dtype.itemsize > body:
+            raise DatasetError(f"The array {key!r} claims the shape {list(shape)} but the file holds far less: the "
+                               f".npz is damaged or crafted. {HOW[0].upper() + HOW[1:]}.")
 
 
 def _read(npz, key: str) -> np.ndarray:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .builtin import Arrays
-from .common import DatasetError
+from .common import DatasetError, smallest_uint
 from .csv import encode, tokenize, vocabulary
 
 BROKEN = (OSError, EOFError, zlib.error, tarfile.TarError, struct.error)
@@ -92,11 +92,6 @@ def cifar_dataset(path: Path, folder: str, train: list[str], test: str, label_by
     return Arrays(x_train, y_train, *parts[-1], list(classes), dict(meta, kind="image", pixels="0..255"))
 
 
-def token_dtype(vocab_size: int):
-    """The smallest signed integer type that holds every id."""
-    return next(t for t in (np.int8, np.int16, np.int32, np.int64) if vocab_size - 1 <= np.iinfo(t).max)
-
-
 def imdb_dataset(path: Path, vocab_size: int, seq_len: int, meta: dict) -> Arrays:
     """aclImdb/{train,test}/{neg,pos}/*.txt; tokenized as CSV text is, vocabulary from the training reviews."""
     parts = {(split, label): [] for split in ("train", "test") for label in ("neg", "pos")}
@@ -114,12 +109,12 @@ def imdb_dataset(path: Path, vocab_size: int, seq_len: int, meta: dict) -> Array
         raise _damaged(path, f"it has no reviews in {empty}")
     vocab = vocabulary(parts[("train", "neg")] + parts[("train", "pos")], vocab_size)
     index = {w: i for i, w in enumerate(vocab)}
-    dtype = token_dtype(len(vocab))
+    dtype = smallest_uint(len(vocab) - 1)
     rng = np.random.default_rng(0)  # the archive is sorted by class: mix the classes, the same way every time
 
     def split(name: str):
         texts = parts[(name, "neg")] + parts[(name, "pos")]
-        x = np.array([encode(words, index, seq_len) for words in texts], dtype=dtype).reshape(-1, seq_len)
+        x = encode([" ".join(words) for words in texts], index, seq_len, dtype)
         y = np.array([0] * len(parts[(name, "neg")]) + [1] * len(parts[(name, "pos")]), dtype=np.int64)
         order = rng.permutation(len(y))
         return x[order], y[order]

@@ -10,7 +10,7 @@ from collections import defaultdict
 import numpy as np
 
 from .builtin import Arrays
-from .common import DatasetError, UploadOptions, classes_from_labels, finish, split
+from .common import DatasetError, UploadOptions, check_values, classes_from_labels, finish, split
 
 MAX_MEMBERS = 20_000
 MAX_MEMBER_BYTES = 50 * 2**20  # one image, or one array inside an .npz, inflated
@@ -105,6 +105,8 @@ def parse_zip(data: bytes, options: UploadOptions, name: str) -> Arrays:
         classes = image_members(z)
         channels = 1 if options.color == "grey" else 3
         count = sum(len(v) for v in classes.values())
+        check_values(count * channels * options.image_size[0] * options.image_size[1],
+                     f"{count:,} images of {channels}x{options.image_size[0]}x{options.image_size[1]}", options)
         need = count * channels * options.image_size[0] * options.image_size[1] * 4
         if need > MAX_OUTPUT_BYTES:
             raise DatasetError(f"{count:,} images at {channels}x{options.image_size[0]}x{options.image_size[1]} need "

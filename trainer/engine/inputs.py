@@ -40,12 +40,19 @@ def channel_stats(x: torch.Tensor, idx: torch.Tensor, scale: float, dim: int) ->
     return mean.float().tolist(), std.float().tolist()
 
 
+def as_tensor(x) -> torch.Tensor:
+    # torch has only "barebones" uint16 (few kernels, fewer on CUDA): such token ids gather as int32.
+    t = torch.as_tensor(x)
+    return t.to(torch.int32) if t.dtype in (torch.uint16, torch.uint32) else t
+
+
 class Inputs:
     """The training inputs on `device`, and how a batch of them reaches the model."""
 
     def __init__(self, arrays, config, train_idx: torch.Tensor, device: torch.device, generator_seed: int):
-        x = torch.as_tensor(arrays.x_train).to(device)
-        self.raw_uint8 = x.dtype == torch.uint8
+        x = as_tensor(arrays.x_train).to(device)
+        # uint8 is pixels, except for text, whose token ids are stored in the smallest integer type.
+        self.raw_uint8 = x.dtype == torch.uint8 and arrays.meta.get("kind") not in ("tokens", "text")
         scale = 1 / 255 if self.raw_uint8 else 1.0
         dim = channel_dim(arrays)
         mean = std = None
@@ -66,7 +73,7 @@ class Inputs:
         self.fill = zero.to(x.dtype) if self.per_batch else self.preprocess(zero)
 
     def load(self, x, device) -> torch.Tensor:
-        x = torch.as_tensor(x).to(device)
+        x = as_tensor(x).to(device)
         return x if self.per_batch or self.normalization is None else self.prepare(x)
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
@@ -76,7 +83,12 @@ class Inputs:
         xb = x[idx]
         if train and self.augments:
             xb = self.augment(xb)
-        return self.prepare(xb) if self.per_batch else xb
+        return self.prepare(xb) if self.per_batch else self.widen(xb)
+
+    @staticmethod
+    def widen(xb: torch.Tensor) -> torch.Tensor:
+        """Token ids stored narrow (uint8, int32) become the int64 embeddings take, a batch at a time."""
+        return xb.long() if not xb.is_floating_point() and xb.dtype != torch.int64 else xb
 
     def augment(self, xb: torch.Tensor) -> torch.Tensor:
         n, c, h, w = xb.shape

@@ -76,7 +76,10 @@ class Job:
         with torch.no_grad():
             param = next(self.model.parameters(), None)
             device = param.device if param is not None else torch.device("cpu")
-            out = model(torch.as_tensor(x).to(device))
+            xt = torch.as_tensor(x)
+            if normalization is None and not xt.is_floating_point():
+                xt = xt.long()  # token ids stored narrow
+            out = model(xt.to(device))
             out = out[0] if isinstance(out, tuple) else out
         classes = self.arrays.classes
         rows = []

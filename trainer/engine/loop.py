@@ -228,7 +228,7 @@ class Loop:
 
     def batch_prepare(self) -> Callable:
         """What evaluation does to a batch: uint8 batches are scaled and normalized, float ones already are."""
-        return self.inputs.prepare if self.inputs.per_batch else (lambda xb: xb)
+        return self.inputs.prepare if self.inputs.per_batch else self.inputs.widen
 
     def validate(self, epoch: int) -> bool:
         """The val point of the epoch; True when early stopping says the run is done."""
