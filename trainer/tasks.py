@@ -61,7 +61,7 @@ def train_run(run_id: int) -> None:
                            "notes": job.notes, "time": timezone.now().timestamp()})
         points = PointThrottle(lambda event: on_event(run_id, model, event))
         try:
-            result = job.train(on_event=points, should_stop=StopCheck(run_id))
+            result = job.train(on_event=points, should_stop=StopCheck(run_id), observer=job.xray())
         finally:
             points.flush()  # the last train points before the final status
         weights.save(run_id, model)
