@@ -1,6 +1,7 @@
 // Run page: live curves from ws/runs/<id>/ (replay after ?after=SEQ, so a reconnect has no gap
 // and no duplicate), progress, queue position, stop, and the results once the run ends.
 import { $, api, drawSample, el, fmtDuration, fmtInt, fmtPct } from "./util.js";
+import { onLayers } from "./xray.js";
 
 const root = $("#run");
 const runId = root.dataset.runId;
@@ -133,6 +134,7 @@ function connect() {
     lastSeq = m.seq;
     if (m.type === "metric") onMetric(m);
     else if (m.type === "status") onStatus(m);
+    else if (m.type === "layers") onLayers(m);
   };
   socket.onclose = (event) => {
     if (finished || event.code === 4404 || event.code === 4401) {
