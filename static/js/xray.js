@@ -6,6 +6,7 @@ import { $, api, el } from "./util.js";
 const STATS = {
   std: { label: "activation std", get: (b) => b.std, log: true },
   zeros: { label: "zero fraction", get: (b) => b.zeros, log: false },
+  dead: { label: "dead units", get: (b) => b.dead, log: false },
   grad_norm: { label: "grad norm", get: (b) => b.grad_norm, log: true },
   update_ratio: { label: "update ratio", get: (b) => b.update_ratio, log: true },
 };
@@ -54,7 +55,7 @@ function flags(blocks) {
     const name = `Block “${n.id}” (${n.type})`;
     if (b.grad_norm !== undefined && b.grad_norm < 1e-7) out.push(`${name}: its gradients are vanishing (norm ${fmt(b.grad_norm)}, below 1e-7), so it has almost stopped learning. Try ReLU instead of Sigmoid or Tanh, add BatchNorm, or raise the learning rate.`);
     if (b.grad_norm > 1e3) out.push(`${name}: its gradients are exploding (norm ${fmt(b.grad_norm)}, above 1000). Lower the learning rate or set a gradient clip.`);
-    if (/ReLU/.test(n.type) && b.zeros > 0.5) out.push(`${name}: ${Math.round(100 * b.zeros)}% of its outputs are zero on the probe batch (dead ReLUs). Lower the learning rate, add BatchNorm before it, or use LeakyReLU.`);
+    if (/ReLU/.test(n.type) && b.dead > 0.5) out.push(`${name}: ${Math.round(100 * b.dead)}% of its units output zero for every probe sample (dead ReLUs), so they pass no gradient. Lower the learning rate, add BatchNorm before it, or use LeakyReLU.`);
     if (b.update_ratio !== null && b.update_ratio !== undefined && b.update_ratio < 1e-5) out.push(`${name}: each step changes its weights by only ${fmt(b.update_ratio)} of their size (about 1e-3 is healthy). Raise the learning rate.`);
     if (b.update_ratio > 1e-1) out.push(`${name}: each step changes its weights by ${fmt(b.update_ratio)} of their size (about 1e-3 is healthy). Lower the learning rate.`);
   }
@@ -122,10 +123,10 @@ function render() {
   const found = flags(m.blocks);
   $("#xray-flags").replaceChildren(...found.map((f) => el("li", {}, `⚠ ${f}`)));
   if (!found.length) $("#xray-flags").append(el("li", { class: "muted" }, "No problems seen at this step."));
-  $("#xray-table").replaceChildren(el("tr", {}, ...["block", "type", "mean", "std", "zero fraction", "grad norm", "update ratio"].map((h) => el("th", { scope: "col" }, h))),
+  $("#xray-table").replaceChildren(el("tr", {}, ...["block", "type", "mean", "std", "zero fraction", "dead units", "grad norm", "update ratio"].map((h) => el("th", { scope: "col" }, h))),
     ...nodes.filter((n) => m.blocks[n.id]).map((n) => {
       const b = m.blocks[n.id];
-      return el("tr", {}, el("th", { scope: "row" }, n.id), el("td", {}, n.type), ...[b.mean, b.std, b.zeros, b.grad_norm, b.update_ratio].map((v) => el("td", {}, fmt(v))));
+      return el("tr", {}, el("th", { scope: "row" }, n.id), el("td", {}, n.type), ...[b.mean, b.std, b.zeros, b.dead, b.grad_norm, b.update_ratio].map((v) => el("td", {}, fmt(v))));
     }));
   if (selected) {
     $("#xray-selected").textContent = `${selected} at step ${m.step}`;

@@ -26,7 +26,12 @@ TINY_CNN = {
 def test_it_computes_mean_population_std_and_zero_fraction():
     stats = activation_stats(torch.tensor([[-1.0, 0.0, 2.0, 3.0]]))
     # mean 4/4 = 1; squared deviations 4, 1, 1, 4 -> variance 10/4
-    assert stats == {"mean": 1.0, "std": pytest.approx(math.sqrt(2.5)), "zeros": 0.25}
+    assert stats == {"mean": 1.0, "std": pytest.approx(math.sqrt(2.5)), "zeros": 0.25, "dead": 0.25}
+
+
+def test_it_counts_a_unit_dead_only_when_it_is_zero_for_every_sample():
+    stats = activation_stats(torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]]))
+    assert stats["zeros"] == pytest.approx(4 / 6) and stats["dead"] == pytest.approx(1 / 3)
 
 
 def test_it_quantises_feature_maps_between_their_own_min_and_max():
@@ -63,8 +68,8 @@ def test_it_records_grad_norm_update_ratio_and_activations_of_one_sgd_step():
     assert lin_stats["update"] == {"weight": pytest.approx(0.3 / 2)} and lin_stats["update_ratio"] == pytest.approx(0.15)
     # the probe after the step: linear gives 1.7, -1.7; relu 1.7, 0
     assert lin_stats["mean"] == pytest.approx(0.0) and lin_stats["std"] == pytest.approx(1.7)
-    assert lin_stats["zeros"] == 0.0
-    assert relu_stats == {"mean": pytest.approx(0.85), "std": pytest.approx(0.85), "zeros": 0.5}
+    assert lin_stats["zeros"] == 0.0 and lin_stats["dead"] == 0.0
+    assert relu_stats == {"mean": pytest.approx(0.85), "std": pytest.approx(0.85), "zeros": 0.5, "dead": 0.0}
 
 
 def test_it_sees_every_design_node_of_a_compiled_model_including_relu():

@@ -2,7 +2,8 @@
 
 Pure core. Every few steps (at most `max_messages` per run, and not more often than `min_interval`
 seconds) the loop's observer records, for each block (a node of the design):
-- the activations of a fixed probe batch: mean, standard deviation (population), fraction of zeros;
+- the activations of a fixed probe batch: mean, standard deviation (population), fraction of zeros, and
+  fraction of dead units (zero for every probe sample);
 - the gradient norm of each parameter tensor, taken after backward and before any clipping;
 - the update-to-weight ratio ||ΔW|| / ||W|| of the optimizer step (weights are copied on probe steps only);
 - for convolution blocks, a few feature maps of the first probe sample, at most `map_size` square,
@@ -24,9 +25,13 @@ PROBE_SIZE = 32
 
 
 def activation_stats(value: torch.Tensor) -> dict:
-    """Mean, population std and fraction of exact zeros of a tensor."""
+    """Mean, population std and fraction of exact zeros of a batch of outputs, and the fraction of units (the
+    per-sample positions) that are zero for every sample: dead, as a ReLU that never fires."""
     v = value.detach().float()
-    return {"mean": v.mean().item(), "std": v.std(correction=0).item(), "zeros": (v == 0).float().mean().item()}
+    zero = v == 0
+    dead = zero.all(dim=0).float().mean().item() if v.dim() > 1 else zero.float().mean().item()
+    return {"mean": v.mean().item(), "std": v.std(correction=0).item(), "zeros": zero.float().mean().item(),
+            "dead": dead}
 
 
 def norm(tensors: list[torch.Tensor]) -> float:
