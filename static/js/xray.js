@@ -55,7 +55,7 @@ function flags(blocks) {
     const name = `Block “${n.id}” (${n.type})`;
     if (b.grad_norm !== undefined && b.grad_norm < 1e-7) out.push(`${name}: its gradients are vanishing (norm ${fmt(b.grad_norm)}, below 1e-7), so it has almost stopped learning. Try ReLU instead of Sigmoid or Tanh, add BatchNorm, or raise the learning rate.`);
     if (b.grad_norm > 1e3) out.push(`${name}: its gradients are exploding (norm ${fmt(b.grad_norm)}, above 1000). Lower the learning rate or set a gradient clip.`);
-    if (/ReLU/.test(n.type) && b.dead > 0.5) out.push(`${name}: ${Math.round(100 * b.dead)}% of its units output zero for every probe sample (dead ReLUs), so they pass no gradient. Lower the learning rate, add BatchNorm before it, or use LeakyReLU.`);
+    if ((/ReLU/.test(n.type) || /relu/i.test((n.params || {}).activation || "")) && b.dead > 0.5) out.push(`${name}: ${Math.round(100 * b.dead)}% of its units output zero for every probe sample (dead ReLUs), so they pass no gradient. Lower the learning rate, add BatchNorm before it, or use LeakyReLU.`);
     if (b.update_ratio !== null && b.update_ratio !== undefined && b.update_ratio < 1e-5) out.push(`${name}: each step changes its weights by only ${fmt(b.update_ratio)} of their size (about 1e-3 is healthy). Raise the learning rate.`);
     if (b.update_ratio > 1e-1) out.push(`${name}: each step changes its weights by ${fmt(b.update_ratio)} of their size (about 1e-3 is healthy). Lower the learning rate.`);
   }
