@@ -2,7 +2,7 @@
 
 Both sides train the same compiled starter design from the same initial weights, with the same seed,
 data, batch size and device, through `trainer.engine.train`; the only difference is `observer=Xray()`
-(its defaults: at most 200 probes a run, every 10 steps at least, 0.25 s apart at least). They run
+(its defaults: at most 200 probes a run, every 20 steps at least, 0.25 s apart at least, 16 probe samples). They run
 alternately, several times; samples/s over training steps (the probes included) are compared as the
 median of paired ratios and the ratio of the best runs (goal: X-ray on / off >= 0.95).
 

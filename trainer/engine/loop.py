@@ -137,7 +137,7 @@ class Loop:
         if self.resume_from is not None:
             checkpoint.restore(self, self.resume_from)
         if self.observer is not None:  # X-ray: a fixed probe batch from the validation split
-            probe = (self.val_idx if len(self.val_idx) else self.train_idx)[:32]
+            probe = (self.val_idx if len(self.val_idx) else self.train_idx)[:self.observer.probe_size]
             self.observer.begin(self.model, self.batch_prepare()(self.x[probe]),
                                 self.total_steps - self.plan["first_step"], self.on_event)
 

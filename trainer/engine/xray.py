@@ -19,9 +19,9 @@ from torch import fx, nn
 from torch.nn import functional as F
 
 MAX_MESSAGES = 200  # layers messages per run: a long run stays small
-MIN_EVERY = 10  # steps between probes at least
+MIN_EVERY = 20  # steps between probes at least: a probe costs about a third of a training step
 MIN_INTERVAL = 0.25  # seconds between probes at least
-PROBE_SIZE = 32
+PROBE_SIZE = 16  # samples in the probe batch
 
 
 def activation_stats(value: torch.Tensor) -> dict:
@@ -103,8 +103,10 @@ class Xray:
     """The loop's observer: `begin` once, then `after_backward` and `after_step` on every step."""
 
     def __init__(self, max_messages: int = MAX_MESSAGES, min_every: int = MIN_EVERY,
-                 min_interval: float = MIN_INTERVAL, channels: int = 4, map_size: int = 16, clock=time.monotonic):
+                 min_interval: float = MIN_INTERVAL, channels: int = 4, map_size: int = 16, clock=time.monotonic,
+                 probe_size: int = PROBE_SIZE):
         self.max_messages, self.min_every, self.min_interval = max_messages, min_every, min_interval
+        self.probe_size = probe_size
         self.channels, self.map_size, self.clock = channels, map_size, clock
         self.last = float("-inf")
         self.due = False
