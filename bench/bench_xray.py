@@ -13,6 +13,7 @@ import copy
 import json
 import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -47,26 +48,47 @@ def design(name: str) -> dict:
 CASES = [("CIFAR CNN starter, random 3x32x32", "cifar10-cnn", (3, 32, 32), 4096)]
 
 
+class TimedXray(Xray):
+    """Xray that also adds up the seconds it spends: its own share of training time, free of the noise
+    that paired runs on a shared machine suffer."""
+
+    seconds = 0.0
+
+    def after_backward(self, step: int) -> None:
+        start = time.perf_counter()
+        super().after_backward(step)
+        self.seconds += time.perf_counter() - start
+
+    def after_step(self, step: int, epoch: int) -> None:
+        start, probed = time.perf_counter(), self.due
+        super().after_step(step, epoch)
+        if probed and torch.cuda.is_available():
+            torch.cuda.synchronize()  # its kernels counted here, not in the next step
+        self.seconds += time.perf_counter() - start
+
+
 def measure(label: str, starter: str, shape: tuple, n: int, args) -> dict:
     arrays = random_images(n, shape)
     options = {"epochs": args.epochs, "batch_size": args.batch_size, "device": args.device, "seed": 0}
     job = build_job(design(starter), arrays, options)
     initial, config = job.model, job.config
-    runs = {"on": [], "off": [], "probes": []}
+    runs = {"on": [], "off": [], "probes": [], "share": []}
     train(copy.deepcopy(initial), arrays, TrainConfig(epochs=1, batch_size=args.batch_size, device=args.device))
     for r in range(args.repeats):
         for side in (("on", "off") if r % 2 == 0 else ("off", "on")):
             events = []
-            observer = Xray() if side == "on" else None
+            observer = TimedXray() if side == "on" else None
             result = train(copy.deepcopy(initial), arrays, config, on_event=events.append, observer=observer)
             runs[side].append(result.samples_per_s)
             if side == "on":
                 runs["probes"].append(sum(e["type"] == "layers" for e in events))
+                runs["share"].append(observer.seconds / (result.steps * args.batch_size / result.samples_per_s))
     ratios = sorted(a / b for a, b in zip(runs["on"], runs["off"]))
     return {"case": label, "device": job.device, "steps": -(-int(n * 0.9) // args.batch_size) * args.epochs,
             "probes": statistics.median(runs["probes"]), "on": statistics.median(runs["on"]),
             "off": statistics.median(runs["off"]), "ratio": statistics.median(ratios), "low": ratios[0],
-            "high": ratios[-1], "best_ratio": max(runs["on"]) / max(runs["off"])}
+            "high": ratios[-1], "best_ratio": max(runs["on"]) / max(runs["off"]),
+            "share": statistics.median(runs["share"])}
 
 
 def table(rows: list[dict], args) -> str:
@@ -76,10 +98,11 @@ def table(rows: list[dict], args) -> str:
     lines = [f"{datetime.date.today().isoformat()}, {machine()}; batch {args.batch_size}, {args.epochs} epochs, "
              f"Adam{threads}, {args.repeats} alternating runs each, samples/s over training steps.", "",
              "| case | device | steps | probes | X-ray on (samples/s) | X-ray off (samples/s) | on/off (median of pairs) "
-             "| pair range | ratio of bests |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| pair range | ratio of bests | X-ray's own share of training time |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         lines.append(f"| {r['case']} | {r['device']} | {r['steps']} | {r['probes']:.0f} | {r['on']:,.0f} | {r['off']:,.0f} "
-                     f"| {r['ratio']:.3f} | {r['low']:.2f}-{r['high']:.2f} | {r['best_ratio']:.3f} |")
+                     f"| {r['ratio']:.3f} | {r['low']:.2f}-{r['high']:.2f} | {r['best_ratio']:.3f} | {100 * r['share']:.1f}% |")
     return "\n".join(lines) + "\n"
 
 

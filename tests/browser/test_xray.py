@@ -43,3 +43,22 @@ def test_it_updates_the_xray_live_and_shows_a_blocks_feature_maps(page, console,
     page.screenshot(path=str(artifacts / "xray.png"), full_page=True)
     page.click("#stop")
     assert wait_final(live_app, account[2], run_id)["status"] == "cancelled"
+
+
+def test_it_flags_a_too_large_learning_rate_in_a_sentence_naming_the_block(page, console, live_app, account):
+    log_in(page, live_app.url, *account)
+    api = live_app.api(account[2])
+    response = api.post(f"{live_app.url}/api/runs/", json={"graph": TINY_CNN, "dataset": "digits", "epochs": 1,
+                                                           "optimizer": "sgd", "lr": 5.0, "batch_size": 32})
+    assert response.status_code == 201, response.text
+    run_id = response.json()["id"]
+    wait_final(live_app, account[2], run_id)
+    page.goto(f"{live_app.url}/runs/{run_id}/")
+    expect(page.locator("#xray-step-label")).to_contain_text("live")
+    page.fill("#xray-step", "0")
+    page.dispatch_event("#xray-step", "input")  # step 1: before the weights blow up to NaN
+    expect(page.locator("#xray-step-label")).to_have_text("step 1 (epoch 1)")
+    flags = page.locator("#xray-flags li")
+    expect(flags.filter(has_text=re.compile(r"Block “logits” \(Linear\): each step changes its weights by [\d.e+-]+ "
+                                            r"of their size \(about 1e-3 is healthy\)\. Lower the learning rate\."))
+           ).to_have_count(1)

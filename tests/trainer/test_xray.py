@@ -128,3 +128,16 @@ def _images():
     return Arrays(x_train=rng.random((100, 1, 8, 8), dtype=np.float32), y_train=rng.integers(0, 10, 100),
                   x_test=rng.random((20, 1, 8, 8), dtype=np.float32), y_test=rng.integers(0, 10, 20),
                   classes=[str(i) for i in range(10)], meta={"kind": "image"})
+
+
+def test_it_passes_layers_messages_through_the_point_throttle_unchanged_and_in_order():
+    from trainer.engine.throttle import PointThrottle
+
+    sent, now = [], [0.0]
+    throttle = PointThrottle(sent.append, 0.1, lambda: now[0])
+    train_point = {"type": "metric", "split": "train", "epoch": 1, "step": 1, "loss": 1.0, "accuracy": 0.5}
+    throttle(dict(train_point))
+    throttle(dict(train_point, step=2, loss=3.0))  # held: it came within 0.1 s
+    layers = {"type": "layers", "step": 2, "epoch": 1, "blocks": {"fc": {"mean": 0.5, "grad": {"weight": 1.0}}}}
+    throttle(layers)
+    assert sent == [train_point, dict(train_point, step=2, loss=3.0), layers]
