@@ -124,13 +124,14 @@ def table(rows: list[dict], args) -> str:
     return "\n".join(lines) + "\n"
 
 
-def append_section(text: str, path: Path = ROOT / "docs" / "benchmarks.md") -> None:
-    """Add a dated table under our heading; other sections of the file stay as they are."""
+def append_section(text: str, path: Path = ROOT / "docs" / "benchmarks.md", heading: str = HEADING,
+                   rerun: str = "bench/bench_engine.py") -> None:
+    """Add a dated table under `heading`; other sections of the file stay as they are."""
     doc = path.read_text() if path.exists() else "# Benchmarks\n"
-    if HEADING not in doc:
-        doc = doc.rstrip("\n") + f"\n\n{HEADING}\n\nRe-run: `.venv/bin/python bench/bench_engine.py`.\n"
-    start = doc.index(HEADING)
-    nxt = doc.find("\n## ", start + len(HEADING))
+    if heading not in doc:
+        doc = doc.rstrip("\n") + f"\n\n{heading}\n\nRe-run: `.venv/bin/python {rerun}`.\n"
+    start = doc.index(heading)
+    nxt = doc.find("\n## ", start + len(heading))
     end = len(doc) if nxt < 0 else nxt
     section = doc[start:end].rstrip("\n") + "\n\n" + text
     path.write_text(doc[:start] + section + ("\n" + doc[end:].lstrip("\n") if nxt >= 0 else ""))

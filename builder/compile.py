@@ -84,6 +84,7 @@ def named(traced: fx.Graph, owners: dict, finals: dict, infos: dict[str, NodeInf
                                  fx.map_arg(fx_node.kwargs, env.__getitem__), name=name)
         if fx_node in finals:
             new.meta["shape"] = infos[finals[fx_node]].shape
+            new.meta["block"] = finals[fx_node]  # the design node whose value this is (X-ray reads it)
         env[fx_node] = new
     return result
 

@@ -138,7 +138,7 @@ def train_claimed(run_id: int) -> None:
         guard.start(job.device)
         points = PointThrottle(lambda event: on_event(run_id, model, event))
         try:
-            result = job.train(on_event=points, should_stop=guard,
+            result = job.train(on_event=points, should_stop=guard, observer=job.xray(),
                                on_checkpoint=lambda state: weights.save_checkpoint(run_id, state))
         finally:
             points.flush()  # the last train points before the final status

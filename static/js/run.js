@@ -3,6 +3,7 @@
 import { $, api, drawSample, el, fmtDuration, fmtInt, fmtPct } from "./util.js";
 import { PLOT_CONFIG, bindControls, curveLayout, download, downloadPng, loadPrefs, noisyTraces } from "./charts.js";
 import { metricsCsv, xOf } from "./curves.js";
+import { onLayers } from "./xray.js";
 
 const root = $("#run");
 const runId = root.dataset.runId;
@@ -147,6 +148,7 @@ function connect() {
     lastSeq = m.seq;
     if (m.type === "metric") onMetric(m);
     else if (m.type === "status") onStatus(m);
+    else if (m.type === "layers") onLayers(m);
   };
   socket.onclose = (event) => {
     if (finished || event.code === 4404 || event.code === 4401) {

@@ -20,7 +20,8 @@ def test_it_queues_a_run_with_a_full_snapshot(alice):
     assert run["config"] == {"epochs": 3, "batch_size": 64, "optimizer": "adam", "lr": 0.001, "weight_decay": 0.0,
                              "momentum": 0.9, "loss": "cross_entropy", "seed": 0, "val_fraction": 0.1, "device": "auto",
                              "lr_schedule": "constant", "lr_step_epochs": 10, "lr_gamma": 0.1, "early_stop_patience": 0,
-                             "grad_clip": 0.0, "normalize": "auto", "augment_crop": 0, "augment_flip": False}
+                             "grad_clip": 0.0, "normalize": "auto", "augment_crop": 0, "augment_flip": False,
+                             "xray": True}
     assert run["document"] == DIGITS_MLP and run["dataset"] == "digits"
     assert len(run["dataset_hash"]) == 64 and run["versions"]["torch"].startswith("2.13")
     assert start(alice).json()["queue_position"] == 2

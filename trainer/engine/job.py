@@ -16,6 +16,7 @@ from ..datasets import Arrays
 from .checkpoint import check_state
 from .checks import check_config, check_data_settings
 from .settings import SETTINGS
+from .xray import Xray
 from .loop import SOFTMAX_NOTE, TrainConfig, check_input_matches, train
 
 
@@ -48,7 +49,7 @@ class Job:
     graph: Graph | None = None  # the checked design the model was compiled from
     resume_from: dict | None = None  # a checkpoint to carry on from (config.epochs more epochs)
 
-    def train(self, on_event=None, should_stop=None, on_checkpoint=None) -> dict:
+    def train(self, on_event=None, should_stop=None, on_checkpoint=None, observer=None) -> dict:
         self.best_val = None
 
         def watch(event: dict) -> None:
@@ -58,13 +59,17 @@ class Job:
                 on_event(event)
 
         result = train(self.model, self.arrays, self.config, on_event=watch, should_stop=should_stop,
-                       resume_from=self.resume_from, on_checkpoint=on_checkpoint)
+                       resume_from=self.resume_from, on_checkpoint=on_checkpoint, observer=observer)
         out = result.as_dict()
         out["notes"] = list(dict.fromkeys(self.notes + list(out.get("notes") or [])))
         out["samples"] = self.samples(out["normalization"])
         out["classes"] = list(self.arrays.classes)
         out["best_val_accuracy"] = self.best_val
         return out
+
+    def xray(self) -> Xray | None:
+        """The X-ray observer this run asked for (the `xray` setting), or None."""
+        return Xray() if self.config.xray else None
 
     def samples(self, normalization: dict | None = None, count: int = 8, max_values: int = 4096) -> list[dict]:
         """A few test samples (as stored) with the trained model's predictions, for the run page."""

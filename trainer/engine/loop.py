@@ -85,8 +85,9 @@ def split_train_val(arrays: Arrays, config, generator: torch.Generator):
 class Loop:
     """One training run's state; `run` is the loop, the rest are its small steps."""
 
-    def __init__(self, model, arrays: Arrays, config, on_event, should_stop, resume_from=None, on_checkpoint=None):
-        self.model, self.arrays, self.config = model, arrays, config
+    def __init__(self, model, arrays: Arrays, config, on_event, should_stop, resume_from=None, on_checkpoint=None,
+                 observer=None):
+        self.model, self.arrays, self.config, self.observer = model, arrays, config, observer
         self.on_event = on_event or (lambda event: None)
         self.should_stop = should_stop or (lambda: False)
         self.on_checkpoint = on_checkpoint
@@ -137,6 +138,10 @@ class Loop:
         torch.manual_seed(self.config.seed)  # dropout and other in-model randomness repeat too
         if self.resume_from is not None:
             checkpoint.restore(self, self.resume_from)
+        if self.observer is not None:  # X-ray: a fixed probe batch from the validation split
+            probe = (self.val_idx if len(self.val_idx) else self.train_idx)[:self.observer.probe_size]
+            self.observer.begin(self.model, self.batch_prepare()(self.x[probe]),
+                                self.total_steps - self.plan["first_step"], self.on_event)
 
     def run(self) -> TrainResult:
         started = time.perf_counter()
@@ -188,6 +193,8 @@ class Loop:
             self.meter.add(*self.train_step(self.inputs.batch(self.x, idx), self.y[idx]), len(idx))
             self.step += 1
             self.samples += len(idx)
+            if self.observer is not None:
+                self.observer.after_step(self.step, epoch)
             if self.step % self.interval == 0 or self.step == self.total_steps:
                 self.push_point(epoch)
         if not finished and self.meter.count:
@@ -220,6 +227,8 @@ class Loop:
             loss = self.objective(out, yb)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.observer is not None:
+            self.observer.after_backward(self.step + 1)
         if self.config.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
@@ -246,10 +255,11 @@ def train(model: torch.nn.Module, arrays: Arrays, config,
           on_event: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
           resume_from: dict | None = None,
-          on_checkpoint: Callable[[dict], None] | None = None) -> TrainResult:
+          on_checkpoint: Callable[[dict], None] | None = None, observer=None) -> TrainResult:
     """Train `model` in place on `arrays`; points go to `on_event`, `should_stop` is asked between steps.
 
     `resume_from` is a state that `on_checkpoint` was given (at every epoch's end, and when `should_stop`
     ends the loop part-way): the run carries on from it exactly, for `config.epochs` more epochs counting a
-    partly trained one (`checkpoint.remaining_epochs(state)` finishes the plan it was taken in)."""
-    return Loop(model, arrays, config, on_event, should_stop, resume_from, on_checkpoint).run()
+    partly trained one (`checkpoint.remaining_epochs(state)` finishes the plan it was taken in).
+    `observer` (an `xray.Xray`) is called after each backward and optimizer step."""
+    return Loop(model, arrays, config, on_event, should_stop, resume_from, on_checkpoint, observer).run()

@@ -101,6 +101,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
          "original size; 0 is off.", applies_to="image", group="data"),
     Setting("augment_flip", "bool", False, "Random horizontal flip", "Mirror half the training images; leave it "
             "off for digits and text.", applies_to="image", group="data"),
+    Setting("xray", "bool", True, "X-ray", "Every few steps, record each block's activations, gradients and "
+            "updates, shown live on the run page."),
 ]}
 
 
