@@ -167,7 +167,9 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nStopping LayerLab...", flush=True)
     finally:
-        stop_all(list(reversed(children)))  # Daphne, then the worker, then Redis
+        # The workers first (their runs go back to the queue while watchers still hear it), then Daphne, then Redis.
+        workers = [c for c in children if c.name.endswith("worker")]
+        stop_all(workers + [c for c in reversed(children) if c not in workers])
 
 
 if __name__ == "__main__":

@@ -116,7 +116,7 @@ def test_it_downloads_the_curves_as_csv_and_the_charts_as_png(page, console, liv
     png = open(info.value.path(), "rb").read()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-    assert (width, height) == (900, 900)  # loss and accuracy, stacked
+    assert (width, height) == (900, 1350)  # loss, accuracy and the learning rate (runs record it), stacked
     open(artifacts / "run-curves.png", "wb").write(png)
 
 

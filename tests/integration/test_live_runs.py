@@ -160,6 +160,7 @@ def test_it_keeps_a_watcher_connected_through_a_long_silence(live_app, alice):
     waiting = start_run(live_app, api)
     try:
         with connect(f"{live_app.ws_url}/ws/runs/{waiting['id']}/?token={token}") as ws:
+            assert json.loads(ws.recv(timeout=10))["status"] == "queued"  # the stored opening status
             with pytest.raises(TimeoutError):
                 ws.recv(timeout=8)  # nothing arrives, and the connection stays open
             api.post(f"{live_app.url}/api/runs/{waiting['id']}/stop/")

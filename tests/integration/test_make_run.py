@@ -103,7 +103,7 @@ def test_it_survives_a_killed_redis_and_a_sigterm_with_nothing_lost(tmp_path):
         wait_for(lambda: api.get(f"{url}/api/runs/{run_id}/").json()["status"] in final, f"run {run_id}", 240, 0.5)
     assert {api.get(f"{url}/api/runs/{r}/").json()["status"] for r in runs} == {"succeeded"}
 
-    long_run = api.post(f"{url}/api/runs/", json=dict(body, epochs=15)).json()["id"]
+    long_run = api.post(f"{url}/api/runs/", json=dict(body, epochs=100)).json()["id"]
     wait_for(lambda: any(m.get("split") == "val" for m in api.get(f"{url}/api/runs/{long_run}/metrics/").json()),
              "a first epoch", 90)
     proc.send_signal(signal.SIGTERM)

@@ -1,6 +1,8 @@
 """A browser's websocket Origin must match the handshake's Host, port included; scripts send none."""
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
-from asgiref.sync import async_to_sync
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.testing import WebsocketCommunicator
 
@@ -19,7 +21,9 @@ def handshake(app, headers: dict) -> bool:
         connected, _ = await communicator.connect()
         await communicator.disconnect()
         return connected
-    return async_to_sync(go)()
+    # A thread of its own: a session-wide Playwright browser may keep an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result()
 
 
 @pytest.fixture
