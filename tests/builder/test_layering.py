@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-CORE = ["errors", "blocks", "document", "infer", "summary", "compile", "export", "templates", "preprocess",
+CORE = ["errors", "blocks", "blocks_doc", "document", "infer", "summary", "compile", "export", "templates", "preprocess",
         "importers", "importers.keras", "importers.onnx", "importers.layerlab", "importers.pt2"]
 
 
