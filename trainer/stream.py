@@ -5,6 +5,7 @@ run (a database constraint), so concurrent writers retry.
 """
 import asyncio
 import logging
+import math
 import threading
 import time
 
@@ -43,11 +44,23 @@ class _Sender:
 _sender = _Sender()
 
 
+def finite(value):
+    """JSON has no NaN or infinity (SQLite's and PostgreSQL's JSON columns refuse them): a diverged
+    run's NaN loss or statistic is stored and sent as null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
 def do_append(run_id: int, payload: dict) -> dict:
     """Store `payload` as the run's next message, then send it live. Returns it with its seq."""
     from classroom.wall import lab_route
 
-    payload, lab = lab_route(run_id, payload)  # a lab run's messages also go to its teacher's wall
+    payload, lab = lab_route(run_id, finite(payload))  # a lab run's messages also go to its teacher's wall
     for attempt in range(20):
         try:
             with transaction.atomic():

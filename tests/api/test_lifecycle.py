@@ -189,3 +189,12 @@ def test_it_refuses_to_continue_an_active_run_or_one_without_a_checkpoint(alice)
     alice.post(f"/api/runs/{active}/stop/")
     r = alice.post(f"/api/runs/{active}/continue/", {"epochs": 1}, format="json")
     assert r.status_code == 409 and "no checkpoint" in r.json()["detail"]
+
+
+def test_it_stores_a_diverged_runs_nan_and_infinity_as_null(alice):
+    from trainer.stream import do_append
+
+    run = Run.objects.get(pk=start(alice).json()["id"])
+    message = do_append(run.pk, {"type": "metric", "loss": float("nan"), "blocks": {"fc": {"std": float("inf")}}})
+    assert message["loss"] is None and message["blocks"]["fc"]["std"] is None
+    assert RunMessage.objects.get(run=run, seq=message["seq"]).payload["loss"] is None

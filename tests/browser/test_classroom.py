@@ -1,6 +1,8 @@
 """A lesson in the browser: the teacher makes a course and a lab with locked blocks, two students
 join by code in their own browsers, a locked block will not be deleted, both train, the teacher's
 wall shows both live, then the leaderboard and the grades CSV."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -14,8 +16,9 @@ def make_course_and_lab(page, url: str) -> tuple[str, str]:
     page.goto(f"{url}/courses/")
     page.fill("#course-name", "Deep Learning 101")
     page.click("#create-course button[type=submit]")
-    expect(page.locator("#join-code")).to_be_visible()
-    code = page.locator("#join-code").inner_text().strip()
+    page.wait_for_url(re.compile(r".*/courses/\d+/$"))  # the course page, not the join form's #join-code input
+    expect(page.locator("p#join-code")).to_be_visible()
+    code = page.locator("p#join-code").inner_text().strip()
     page.click("#new-lab")
     expect(page.locator("#lab-edit[data-ready='1']")).to_be_attached()
     page.fill("#l-title", "Beat the digits MLP")

@@ -48,7 +48,7 @@ def test_it_updates_the_xray_live_and_shows_a_blocks_feature_maps(page, console,
 def test_it_flags_a_too_large_learning_rate_in_a_sentence_naming_the_block(page, console, live_app, account):
     log_in(page, live_app.url, *account)
     api = live_app.api(account[2])
-    response = api.post(f"{live_app.url}/api/runs/", json={"graph": TINY_CNN, "dataset": "digits", "epochs": 5,
+    response = api.post(f"{live_app.url}/api/runs/", json={"graph": TINY_CNN, "dataset": "digits", "epochs": 20,
                                                            "optimizer": "sgd", "lr": 5.0, "batch_size": 8})
     assert response.status_code == 201, response.text
     run_id = response.json()["id"]
