@@ -18,12 +18,12 @@ def browser_for(django_user_model):
 
 def test_it_shows_every_model_in_the_admin(db, browser_for, alice):
     alice.post("/api/graphs/", {"name": "g", "document": DIGITS_MLP}, format="json")
-    alice.post("/api/runs/", {"graph": DIGITS_MLP, "dataset": "digits"}, format="json")
+    run_id = alice.post("/api/runs/", {"graph": DIGITS_MLP, "dataset": "digits"}, format="json").json()["id"]
     admin = browser_for("root", is_staff=True, is_superuser=True)
     for path in ("builder/graph", "trainer/dataset", "trainer/run", "trainer/runmessage", "auth/user", "authtoken/tokenproxy"):
         r = admin.get(f"/admin/{path}/")
         assert r.status_code == 200, path
-    assert b"digits-mlp" in admin.get("/admin/trainer/run/1/change/").content
+    assert b"digits-mlp" in admin.get(f"/admin/trainer/run/{run_id}/change/").content
 
 
 def test_it_answers_404_on_pages_for_another_users_design_and_run(db, browser_for, alice):
