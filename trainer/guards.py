@@ -40,7 +40,7 @@ class RunGuard:
     def start(self, device: str) -> None:
         """Called once the model and data are in memory: the limits count from here."""
         self.device, self.started = device, time.monotonic()
-        self.baseline = device_bytes(device) if not device.startswith("cuda") else 0
+        self.baseline = device_bytes(device)  # model and data are loaded: only growth counts, on either device
 
     def __call__(self) -> bool:
         now = time.monotonic()

@@ -172,11 +172,6 @@ def on_event(run_id: int, model, event: dict) -> None:
         weights.save(run_id, model)  # a checkpoint per epoch: a lost or stopped run keeps its weights
 
 
-@shared_task(name="trainer.sweep", ignore_result=True)
-def sweep_task() -> dict:
-    return lifecycle.sweep()
-
-
 class Sweeper(threading.Thread):
     """The worker's own schedule: sweep at start-up, then every heartbeat interval."""
 
