@@ -19,7 +19,8 @@ def test_it_is_accepted_by_docker_compose():
     assert {"db", "redis", "migrate", "web", "worker"} <= set(services)
     gpu = services["worker"]["deploy"]["resources"]["reservations"]["devices"][0]
     assert gpu["driver"] == "nvidia" and "gpu" in gpu["capabilities"]
-    assert "--concurrency" in services["worker"]["command"] and "1" in services["worker"]["command"]
+    worker = " ".join(services["worker"]["command"])
+    assert "--concurrency" in worker and "LAYERLAB_RUNS_PER_WORKER:-1}" in worker and "-Q training" in worker
     assert "daphne" in services["web"]["command"]
 
 
