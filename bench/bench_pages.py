@@ -5,23 +5,33 @@
    websocket frames not included) and the load event's time;
 2. `--students` browser contexts (default 60) opening the run page of a running run at once: time
    from navigation start to the first drawn point (run.js's `layerlab:first-point` User Timing
-   mark), p50/p95/max. The browsers run on the same machine as the servers.
+   mark), p50/p95/max. The browsers run on the same machine as the servers;
+3. the same class without browsers, to separate the server's share from the renderers' CPU: the
+   same number of protocol clients, each making exactly the requests a cold run page makes
+   (recorded from Chromium: the HTML, every static file, the API calls) and opening the run's
+   websocket with the page's cookies, timed from the first request to the first metric message;
+4. `--sweep 1,10,30`: browser contexts at those counts too, showing how the first point scales
+   with the number of renderers sharing the machine's CPUs.
 Baseline beside it: the full plotly.js bundle the pages loaded before, uncompressed, as served then.
 
-Run: .venv/bin/python bench/bench_pages.py [--students 60]
+Run: .venv/bin/python bench/bench_pages.py [--students 60] [--sweep 1,10,30]
 """
 import argparse
 import asyncio
+import json
 import os
 import platform
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright
+from websockets.sync.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.stats import percentile_ms  # noqa: E402
@@ -91,7 +101,44 @@ async def student(browser, cookies: list[dict], url: str, timeout_s: float) -> f
         await context.close()
 
 
-async def main(students: int) -> None:
+async def requests_of(browser, cookies: list[dict], url: str) -> list[str]:
+    """The URLs a cold run page fetches over HTTP (the page's own document first), as Chromium made them."""
+    context = await browser.new_context(storage_state={"cookies": cookies})
+    page = await context.new_page()
+    urls = []
+    page.on("request", lambda r: urls.append(r.url) if r.url.startswith("http") else None)
+    await page.goto(url, wait_until="commit")
+    await page.wait_for_function(FIRST_POINT, polling=250, timeout=120_000)
+    await context.close()
+    return list(dict.fromkeys(urls))
+
+
+def protocol_class(app: LiveApp, cookies: list[dict], urls: list[str], run_id: int, students: int) -> list[float | None]:
+    """`students` clients at once, each: every request of a cold run page, then the run's websocket
+    until its first metric message. Seconds from the client's first request; None if none came in 180 s."""
+    jar = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+    go = threading.Barrier(students)
+
+    def one(_: int) -> float | None:
+        session = requests.Session()
+        session.headers.update({"Cookie": jar, "Accept-Encoding": "gzip, deflate, br"})
+        go.wait()
+        began = time.monotonic()
+        for url in urls:
+            session.get(url, timeout=180).raise_for_status()
+        with connect(f"{app.ws_url}/ws/runs/{run_id}/?after=0", open_timeout=180,
+                     additional_headers={"Cookie": jar, "Origin": app.url}) as ws:
+            deadline = began + 180
+            while time.monotonic() < deadline:
+                if json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic()))).get("type") == "metric":
+                    return time.monotonic() - began
+        return None
+
+    with ThreadPoolExecutor(students) as pool:
+        return list(pool.map(one, range(students)))
+
+
+async def main(students: int, sweep: list[int]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = LiveApp(Path(tmp)).start()
         try:
@@ -106,15 +153,31 @@ async def main(students: int) -> None:
                 live = start_run(app, token, epochs=300, batch_size=8)
                 wait_for(lambda: any(m["type"] == "metric" for m in app.api(token).get(
                     f"{app.url}/api/runs/{live}/metrics/").json()), "the live run's first point", timeout=120, interval=0.5)
+                run_url = f"{app.url}/runs/{live}/"
+                urls = await requests_of(browser, cookies, run_url)
+                protocol = await asyncio.to_thread(protocol_class, app, cookies, urls, live, students)
+                scaling = {}
+                for n in sweep:
+                    scaling[n] = await asyncio.gather(*(student(browser, cookies, run_url, 180) for _ in range(n)))
                 began = time.monotonic()
-                firsts = await asyncio.gather(*(student(browser, cookies, f"{app.url}/runs/{live}/", 180)
-                                                for _ in range(students)))
+                firsts = await asyncio.gather(*(student(browser, cookies, run_url, 180) for _ in range(students)))
                 wall = time.monotonic() - began
                 app.api(token).post(f"{app.url}/api/runs/{live}/stop/")
                 await browser.close()
         finally:
             app.stop()
     report(rows, firsts, wall, students)
+    print(f"\nWithout browsers: {students} protocol clients, each making the {len(urls)} requests of a cold run page "
+          f"then opening its websocket: {summary(protocol, students)}")
+    for n, got in scaling.items():
+        print(f"Browser contexts at once: {n}: {summary(got, n)}")
+
+
+def summary(firsts: list[float | None], n: int) -> str:
+    drawn = [f for f in firsts if f is not None]
+    ranked = drawn + [float("inf")] * (n - len(drawn))
+    return (f"{len(drawn)} of {n} got a point within 180 s; first point p50 {percentile_ms(ranked, 50):.0f} ms, "
+            f"p95 {percentile_ms(ranked, 95):.0f} ms, max {max(ranked) * 1000:.0f} ms")
 
 
 def report(rows, firsts, wall, students) -> None:
@@ -140,4 +203,6 @@ def report(rows, firsts, wall, students) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=60)
-    asyncio.run(main(parser.parse_args().students))
+    parser.add_argument("--sweep", default="", help="browser-context counts to measure before the full class, e.g. 1,10,30")
+    args = parser.parse_args()
+    asyncio.run(main(args.students, [int(n) for n in args.sweep.split(",") if n]))
