@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from builder.config import limits
-from builder.summary import summarize
 from builder.models import Graph
 
 from classroom.runs import check_lab_run
@@ -53,7 +52,7 @@ def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict, dict
     options = lab_run.options
     arrays, dataset = declared(options.pop("dataset"), lab_run.dataset_owner)  # never downloads in a web request
     try:
-        config, notes = check_job(document, arrays, options, limits())
+        config, notes, summary = check_job(document, arrays, options, limits())
         if lab_run.problems:
             raise JobError([])
     except JobError as exc:
@@ -62,7 +61,7 @@ def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict, dict
     # From the declared sizes: a downloadable dataset may not be here yet (float32 is the upper bound).
     data_bytes = (dataset["train_size"] + dataset["test_size"]) * math.prod(dataset["input_shape"]) * 4
     try:
-        check_memory(summarize(document, limits()), config.batch_size, data_bytes, config.optimizer)
+        check_memory(summary, config.batch_size, data_bytes, config.optimizer)
     except LimitReached as exc:
         raise rejected(str(exc), problems=[{"node": None, "param": "batch_size", "message": str(exc),
                                             "fix": None}]) from None

@@ -127,13 +127,14 @@ def check_design(document, limits: Limits) -> tuple[Graph, dict]:
     return graph, summary
 
 
-def check_job(document, arrays: Arrays, options: dict, limits: Limits) -> tuple[TrainConfig, list[str]]:
-    """The settings and notes for a run, or JobError naming every problem."""
-    config, notes, _ = checked_job(document, arrays, options, limits)
-    return config, notes
+def check_job(document, arrays: Arrays, options: dict, limits: Limits) -> tuple[TrainConfig, list[str], dict]:
+    """The settings, notes and the design's summary for a run, or JobError naming every problem."""
+    config, notes, _, summary = checked_job(document, arrays, options, limits)
+    return config, notes, summary
 
 
-def checked_job(document, arrays: Arrays, options: dict, limits: Limits) -> tuple[TrainConfig, list[str], Graph]:
+def checked_job(document, arrays: Arrays, options: dict,
+                limits: Limits) -> tuple[TrainConfig, list[str], Graph, dict]:
     graph, summary = check_design(document, limits)
     config = config_from(options)
     problems = [problem(m) for m in check_config(config, limits.max_epochs)]
@@ -146,7 +147,7 @@ def checked_job(document, arrays: Arrays, options: dict, limits: Limits) -> tupl
     if config.loss == "cross_entropy" and ends_in_softmax(graph):
         config.output_is_probability = True
         notes.append(SOFTMAX_NOTE)
-    return config, notes, graph
+    return config, notes, graph, summary
 
 
 def input_dtypes(summary) -> dict:
@@ -156,7 +157,7 @@ def input_dtypes(summary) -> dict:
 def build_job(document, arrays: Arrays, options: dict, limits: Limits = Limits(),
               resume_from: dict | None = None) -> Job:
     """A job ready to train; with `resume_from` (a checkpoint of this design) it carries on from there."""
-    config, notes, graph = checked_job(document, arrays, options, limits)
+    config, notes, graph, _ = checked_job(document, arrays, options, limits)
     if resume_from is not None and (bad := check_state(resume_from, arrays, config)):
         raise JobError([problem(bad)])
     torch.manual_seed(config.seed)  # the initial weights are part of what the seed reproduces
