@@ -15,10 +15,14 @@ test: deps node static test-js
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-postgres
 
-# The suite again on PostgreSQL (browser tests excluded: they exercise pages, not the database).
+# The suite again on PostgreSQL: every test that reads or writes the database through the app.
+# Left out: browser tests (they exercise pages, not the database), `make run`'s tests (the embedded
+# defaults ignore DATABASE_URL by design), static files and the X-ray stream (no database code).
+PG_TESTS := tests/api tests/classroom tests/integration --ignore=tests/integration/test_make_run.py \
+	--ignore=tests/integration/test_static.py --ignore=tests/integration/test_live_xray.py
 test-postgres: deps
 	@if $(PY) scripts/pg_ready.py "$(PG_TEST_URL)"; then \
-		DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -m "not browser" tests/api tests/classroom tests/integration; \
+		DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -m "not browser" $(PG_TESTS); \
 	else echo "PostgreSQL at $(PG_TEST_URL) is not reachable: skipping the PostgreSQL pass"; fi
 
 setup: deps node migrate static

@@ -18,14 +18,16 @@ from tests.live import ROOT, free_port, wait_for
 pytestmark = pytest.mark.integration
 
 
-def start_supervisor(tmp_path: Path, path_env: str, log=None) -> tuple[subprocess.Popen, int]:
+def start_supervisor(tmp_path: Path, path_env: str, log=None, set_up: bool = True,
+                     **extra_env: str) -> tuple[subprocess.Popen, int]:
+    """scripts/run.py on the data in tmp_path; `set_up`: first `make run`'s set-up (migrate, collectstatic)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     env.update(PORT=str(port), LAYERLAB_DATA_DIR=str(tmp_path), PATH=path_env, PYTHONUNBUFFERED="1",
-               LAYERLAB_DATASET_CACHE=str(ROOT / "var" / "datasets-cache"))
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    env["LAYERLAB_STATIC_ROOT"] = str(tmp_path / "static")  # `make run`'s set-up collects static files too
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+               LAYERLAB_DATASET_CACHE=str(ROOT / "var" / "datasets-cache"), LAYERLAB_STATIC_ROOT=str(tmp_path / "static"), **extra_env)
+    if set_up:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     proc = subprocess.Popen([sys.executable, "scripts/run.py"], cwd=ROOT, env=env, stdout=log or subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     return proc, port
@@ -86,7 +88,8 @@ def test_it_survives_a_killed_redis_and_a_sigterm_with_nothing_lost(tmp_path):
     def printed(pattern: str) -> None:  # the stack's output goes to a file, so a full pipe never blocks it
         wait_for(lambda: re.search(pattern, log.read_text(errors="replace")), pattern, 90)
 
-    proc, port = start_supervisor(tmp_path, path_env, open(log, "a"))
+    quick = {"LAYERLAB_HEARTBEAT_TIMEOUT": "6"}  # lost work is found within seconds, as in tests/live.py
+    proc, port = start_supervisor(tmp_path, path_env, open(log, "a"), **quick)
     url = f"http://127.0.0.1:{port}"
     printed(rf"http://127\.0\.0\.1:{port}/")
     token = signup_token(url)
@@ -103,12 +106,12 @@ def test_it_survives_a_killed_redis_and_a_sigterm_with_nothing_lost(tmp_path):
         wait_for(lambda: api.get(f"{url}/api/runs/{run_id}/").json()["status"] in final, f"run {run_id}", 240, 0.5)
     assert {api.get(f"{url}/api/runs/{r}/").json()["status"] for r in runs} == {"succeeded"}
 
-    long_run = api.post(f"{url}/api/runs/", json=dict(body, epochs=100)).json()["id"]
+    long_run = api.post(f"{url}/api/runs/", json=dict(body, epochs=8)).json()["id"]
     wait_for(lambda: any(m.get("split") == "val" for m in api.get(f"{url}/api/runs/{long_run}/metrics/").json()),
              "a first epoch", 90)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(120) == 0
-    proc, port = start_supervisor(tmp_path, path_env, open(log, "a"))  # the same data, a new port
+    proc, port = start_supervisor(tmp_path, path_env, open(log, "a"), set_up=False, **quick)  # the same data, a new port
     try:
         printed(rf"http://127\.0\.0\.1:{port}/")
         api_now = f"http://127.0.0.1:{port}/api/runs/{long_run}/metrics/"
