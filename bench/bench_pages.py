@@ -138,7 +138,7 @@ def protocol_class(app: LiveApp, cookies: list[dict], urls: list[str], run_id: i
         return list(pool.map(one, range(students)))
 
 
-async def main(students: int, sweep: list[int]) -> None:
+async def main(students: int, sweep: list[int], protocol_only: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = LiveApp(Path(tmp)).start()
         try:
@@ -149,25 +149,28 @@ async def main(students: int, sweep: list[int]) -> None:
                      "run (finished)": f"/runs/{done[0]}/", "compare (2 runs)": f"/runs/compare/?ids={done[0]},{done[1]}"}
             async with async_playwright() as p:
                 browser = await p.chromium.launch(**CHROMIUM)
-                rows = await page_weights(browser, app, cookies, pages)
+                rows = [] if protocol_only else await page_weights(browser, app, cookies, pages)
                 live = start_run(app, token, epochs=300, batch_size=8)
                 wait_for(lambda: any(m["type"] == "metric" for m in app.api(token).get(
                     f"{app.url}/api/runs/{live}/metrics/").json()), "the live run's first point", timeout=120, interval=0.5)
                 run_url = f"{app.url}/runs/{live}/"
                 urls = await requests_of(browser, cookies, run_url)
                 protocol = await asyncio.to_thread(protocol_class, app, cookies, urls, live, students)
-                scaling = {}
-                for n in sweep:
+                scaling, firsts, wall = {}, [], 0.0
+                for n in [] if protocol_only else sweep:
                     scaling[n] = await asyncio.gather(*(student(browser, cookies, run_url, 180) for _ in range(n)))
-                began = time.monotonic()
-                firsts = await asyncio.gather(*(student(browser, cookies, run_url, 180) for _ in range(students)))
-                wall = time.monotonic() - began
+                if not protocol_only:
+                    began = time.monotonic()
+                    firsts = await asyncio.gather(*(student(browser, cookies, run_url, 180) for _ in range(students)))
+                    wall = time.monotonic() - began
                 app.api(token).post(f"{app.url}/api/runs/{live}/stop/")
                 await browser.close()
         finally:
             app.stop()
-    report(rows, firsts, wall, students)
-    print(f"\nWithout browsers: {students} protocol clients, each making the {len(urls)} requests of a cold run page "
+    if not protocol_only:
+        report(rows, firsts, wall, students)
+    print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}. Without browsers: {students} protocol clients, each making the {len(urls)} requests of a cold run page "
           f"then opening its websocket: {summary(protocol, students)}")
     for n, got in scaling.items():
         print(f"Browser contexts at once: {n}: {summary(got, n)}")
@@ -203,6 +206,7 @@ def report(rows, firsts, wall, students) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=60)
+    parser.add_argument("--protocol-only", action="store_true", help="only the class without browsers")
     parser.add_argument("--sweep", default="", help="browser-context counts to measure before the full class, e.g. 1,10,30")
     args = parser.parse_args()
-    asyncio.run(main(args.students, [int(n) for n in args.sweep.split(",") if n]))
+    asyncio.run(main(args.students, [int(n) for n in args.sweep.split(",") if n], args.protocol_only))

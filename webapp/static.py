@@ -16,11 +16,11 @@ class StaticStorage(CompressedManifestStaticFilesStorage):
 async def _read(file):
     if file is None:  # a 304 or a HEAD: headers only
         return
-    try:
-        while chunk := await sync_to_async(file.read)(CHUNK):
+    try:  # file reads share the loop's thread pool: no thread of their own per request
+        while chunk := await sync_to_async(file.read, thread_sensitive=False)(CHUNK):
             yield chunk
     finally:
-        await sync_to_async(file.close)()
+        await sync_to_async(file.close, thread_sensitive=False)()
 
 
 class StaticMiddleware(WhiteNoiseMiddleware):
@@ -44,11 +44,11 @@ class StaticMiddleware(WhiteNoiseMiddleware):
 
     async def _acall(self, request):
         if self.autorefresh:
-            static_file = await sync_to_async(self.find_file)(request.path_info)
+            static_file = await sync_to_async(self.find_file, thread_sensitive=False)(request.path_info)
         else:
             static_file = self.files.get(request.path_info)
         if static_file is None:
             return await self.get_response(request)
-        response = await sync_to_async(self.serve)(static_file, request)
+        response = await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
         response.streaming_content = _read(getattr(response, "file_to_stream", None))
         return response

@@ -57,6 +57,7 @@ def test_it_serves_every_static_file_compressed_and_cached_forever(live_app, bro
             assert r.headers["Vary"] == "Accept-Encoding", url
             cache = r.headers["Cache-Control"]
             assert f"max-age={YEAR}" in cache and "immutable" in cache, (url, cache)
+            assert r.headers["X-Content-Type-Options"] == "nosniff", url  # answered before SecurityMiddleware
         plain = requests.get(url, headers={"Accept-Encoding": "identity"})
         assert "Content-Encoding" not in plain.headers and len(plain.content) > 0, url
     # Streamed without Django's warning that it had to buffer a sync iterator under ASGI.
