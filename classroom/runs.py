@@ -20,6 +20,7 @@ class LabRun:
     dataset_owner: object  # whose uploads the dataset id is looked up in
     fields: dict = field(default_factory=dict)  # for Run: lab, late
     problems: list = field(default_factory=list)
+    result: dict = field(default_factory=dict)  # the run's result from the start: the design's params
 
 
 def check_lab_run(user, options: dict, document) -> LabRun:
@@ -43,4 +44,5 @@ def check_lab_run(user, options: dict, document) -> LabRun:
     params = summary_of(document).get("params")
     problems += rules.check_limits(lab_limits(lab), params, options.get("epochs", 10), mine.count(),
                                    mine.filter(status=Run.QUEUED).count())
-    return LabRun(options, lab.course.teacher, {"lab": lab, "late": late}, problems)
+    # The wall shows the parameter count from the moment the run is queued, not only once it is scored.
+    return LabRun(options, lab.course.teacher, {"lab": lab, "late": late}, problems, {"params": params})

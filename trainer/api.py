@@ -65,7 +65,7 @@ def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict, dict
     except LimitReached as exc:
         raise rejected(str(exc), problems=[{"node": None, "param": "batch_size", "message": str(exc),
                                             "fix": None}]) from None
-    return document, graph, dataset, options, {"notes": notes}, lab_run.fields
+    return document, graph, dataset, options, {"notes": notes, **lab_run.result}, lab_run.fields
 
 
 def over_limit(exc: LimitReached) -> Response:

@@ -41,8 +41,13 @@ def do_finish(run_id: int, status: str, result: dict) -> bool:
 
 
 def do_enqueue(run: Run) -> None:
-    """A new run waits in the database; it is handed to a worker when its turn comes."""
-    do_append(run.pk, {"type": "status", "status": Run.QUEUED, "time": timezone.now().timestamp()})
+    """A new run waits in the database; it is handed to a worker when its turn comes. A lab run's
+    queued status carries its parameter count, so the teacher's wall shows it before the score."""
+    message = {"type": "status", "status": Run.QUEUED, "time": timezone.now().timestamp()}
+    params = (run.result or {}).get("params")
+    if params is not None:
+        message["params"] = params
+    do_append(run.pk, message)
     transaction.on_commit(dispatch)
 
 

@@ -17,6 +17,7 @@ def make_course_and_lab(page, url: str) -> tuple[str, str]:
     page.fill("#course-name", "Deep Learning 101")
     page.click("#create-course button[type=submit]")
     page.wait_for_url(re.compile(r".*/courses/\d+/$"))  # the course page, not the join form's #join-code input
+    course_url = page.url
     expect(page.locator("p#join-code")).to_be_visible()
     code = page.locator("p#join-code").inner_text().strip()
     page.click("#new-lab")
@@ -24,9 +25,7 @@ def make_course_and_lab(page, url: str) -> tuple[str, str]:
     page.fill("#l-title", "Beat the digits MLP")
     page.fill("#l-instructions", "Keep the **input** and the **output**; change the middle.\n\n<script>alert(1)</script>")
     page.select_option("#l-starter", "t:digits-mlp")
-    for node_id in ("image", "logits"):
-        page.click(f'.lock-node[data-node="{node_id}"]')
-    expect(page.locator(".lock-node.locked")).to_have_count(2)
+    lock_blocks(page)
     for block in ("Flatten", "Linear", "Dropout", "ReLU"):
         page.check(f'[data-block="{block}"]')
     page.select_option("#l-dataset", "digits")
@@ -36,7 +35,32 @@ def make_course_and_lab(page, url: str) -> tuple[str, str]:
     page.click("#l-save")
     page.wait_for_url("**/labs/*/")
     expect(page.locator(".instructions strong").first).to_have_text("input")
-    return code, page.url.rstrip("/").split("/")[-1]
+    lab_id = page.url.rstrip("/").split("/")[-1]
+    assert sorted(page.request.get(f"{url}/api/labs/{lab_id}/").json()["locked"]) == ["image", "logits"]
+    page.goto(f"{course_url}labs/{lab_id}/edit/")  # editing the lab draws its locks again
+    expect(page.locator("#lab-edit[data-ready='1'] #l-canvas .drawflow-node.locked")).to_have_count(2)
+    return code, lab_id
+
+
+def lock_blocks(page) -> None:
+    """Lock the output by clicking it on the starter's canvas, the input with its button in the
+    list; a block clicked twice is unlocked again. The canvas and the list agree throughout."""
+    canvas = page.locator("#l-canvas")
+
+    def block(node_id: str):
+        return canvas.locator(f'.drawflow-node[data-node-id="{node_id}"]')
+
+    expect(block("hidden").locator(".blk-shape")).to_have_text("[64]")  # drawn as the editor draws it
+    block("logits").click()
+    expect(block("logits")).to_have_class(re.compile(r"\blocked\b"))
+    expect(page.locator('.lock-node[data-node="logits"]')).to_have_attribute("aria-pressed", "true")
+    page.click('.lock-node[data-node="image"]')
+    expect(block("image")).to_have_class(re.compile(r"\blocked\b"))
+    block("hidden").click()
+    block("hidden").click()
+    expect(block("hidden")).not_to_have_class(re.compile(r"\blocked\b"))
+    expect(canvas.locator(".drawflow-node.locked")).to_have_count(2)
+    expect(page.locator(".lock-node.locked")).to_have_count(2)
 
 
 def student_trains(browser, live_app, code: str, lab_id: str):
@@ -69,6 +93,7 @@ def student_trains(browser, live_app, code: str, lab_id: str):
 def test_a_lesson_from_course_to_grades(page, console, live_app, browser, artifacts):
     log_in(page, live_app.url, *live_app.signup("teacher-t"))
     code, lab_id = make_course_and_lab(page, live_app.url)
+    page.screenshot(path=str(artifacts / "lab-edit.png"), full_page=True)
     wall = page.context.new_page()
     wall.goto(f"{live_app.url}/labs/{lab_id}/wall/")
     expect(wall.locator("#wall[data-ready='1']")).to_be_attached()

@@ -45,3 +45,16 @@ def test_it_closes_for_students_outsiders_and_strangers(lab, ann, outsider):
         assert closed == {"type": "websocket.close", "code": code}
     _, closed = connect(ann.user, 99999)
     assert closed["code"] == 4404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_wall_has_a_runs_parameter_count_from_the_moment_it_is_queued(teacher, lab, ann):
+    run_id = lab_run(ann, lab, epochs=1).json()["id"]
+    params = 8 * 8 * 32 + 32 + 32 * 10 + 10  # DIGITS_MLP: hidden and logits, weights and biases
+    # The wall's two sources before the run trains: the runs API it loads, and the socket's replay.
+    runs = teacher.get(f"/api/labs/{lab['id']}/runs/").json()
+    assert [(r["id"], r["status"], r["result"]["params"]) for r in runs] == [(run_id, "queued", params)]
+    (queued,), _ = connect(teacher.user, lab["id"], count=1)
+    assert (queued["run"], queued["status"], queued["params"]) == (run_id, "queued", params)
+    train_run(run_id)
+    assert teacher.get(f"/api/labs/{lab['id']}/runs/{run_id}/").json()["result"]["params"] == params

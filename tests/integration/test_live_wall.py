@@ -37,7 +37,7 @@ def test_the_teachers_socket_receives_every_students_points_live(live_app):
     for name, run_id in runs.items():
         mine = [m for m in got if m["run"] == run_id]
         assert all(m["student"] == name for m in mine)
-        assert mine[0] == {"type": "status", "status": "queued", "run": run_id, "student": name,
+        assert mine[0] == {"type": "status", "status": "queued", "run": run_id, "student": name, "params": 2410,
                            "time": mine[0]["time"], "seq": 1}
         stored = students[name].get(f"{live_app.url}/api/runs/{run_id}/metrics/").json()
         assert [{k: v for k, v in m.items() if k not in ("run", "student")} for m in mine] == stored

@@ -1,6 +1,10 @@
-// The lab editor: a starter (a built-in design or one of mine), blocks locked by clicking them,
-// allowed block types, dataset, limits, pinned settings, deadline, published.
+// The lab editor: a starter (a built-in design or one of mine), blocks locked by clicking them
+// on the starter's canvas (or with the list of buttons below it), allowed block types, dataset,
+// limits, pinned settings, deadline, published.
 import { $, announce, api, el } from "../util.js";
+import { Canvas } from "../editor/canvas.js";
+import { normalize } from "../editor/catalogue.js";
+import { Summarizer } from "../editor/summary.js";
 
 const root = $("#lab-edit");
 const courseId = root.dataset.courseId;
@@ -19,24 +23,44 @@ const blockTypes = (Array.isArray(blocks) ? blocks : blocks.blocks || []).map((b
 $("#l-blocks").replaceChildren(...blockTypes.map((type) => el("label", {},
   el("input", { type: "checkbox", value: type, "data-block": type }), ` ${type} `)));
 
+// The starter as the students' editor draws it, read-only: a click on a block locks or unlocks it.
+const canvas = new Canvas($("#l-canvas"), normalize(blocks), { readOnly: true });
+const summarizer = new Summarizer(canvas);
+$("#l-canvas").addEventListener("click", (e) => {
+  const block = e.target.closest(".drawflow-node");
+  if (block) toggle(block.dataset.nodeId);
+});
+
+function toggle(id) {
+  if (state.locked.has(id)) state.locked.delete(id);
+  else state.locked.add(id);
+  showNodes();
+}
+
+// The list of buttons: the same choice for the keyboard and screen readers, kept in step with the canvas.
 function showNodes() {
   const nodes = state.starter ? state.starter.nodes : [];
   $("#l-nodes").replaceChildren(...nodes.map((n) => el("button", {
     type: "button", class: `lock-node${state.locked.has(n.id) ? " locked" : ""}`, "data-node": n.id,
-    "aria-pressed": String(state.locked.has(n.id)),
-    onclick: () => {
-      if (state.locked.has(n.id)) state.locked.delete(n.id);
-      else state.locked.add(n.id);
-      showNodes();
-    },
+    "aria-pressed": String(state.locked.has(n.id)), onclick: () => toggle(n.id),
   }, state.locked.has(n.id) ? "🔒 " : "", `${n.id} (${n.type})`)));
+  canvas.setLocked(state.locked);
+}
+
+function showStarter() {
+  const nodes = state.starter ? state.starter.nodes || [] : [];
+  $("#l-canvas").hidden = !nodes.length;
+  if (!canvas.load({ nodes: structuredClone(nodes) }) && nodes.length) canvas.tidy();
+  requestAnimationFrame(() => canvas.fit());
+  showNodes();
+  if (nodes.length) summarizer.run(state.starter); // shapes and parameters on the blocks
 }
 
 $("#l-starter").addEventListener("change", () => {
   const d = designs.find((x) => x.key === $("#l-starter").value);
   state.starter = d ? structuredClone(d.document) : null;
   state.locked = new Set();
-  showNodes();
+  showStarter();
 });
 
 function read() {
@@ -73,7 +97,7 @@ function fill(lab) {
   $("#l-deadline").value = lab.deadline ? lab.deadline.slice(0, 16) : "";
   $("#l-late").checked = lab.accept_late;
   $("#l-published").checked = lab.published;
-  showNodes();
+  showStarter();
 }
 
 $("#lab-form").addEventListener("submit", async (e) => {
@@ -89,4 +113,5 @@ $("#lab-form").addEventListener("submit", async (e) => {
 });
 
 if (labId) fill(await api(`/api/labs/${labId}/`));
+else showStarter();
 root.dataset.ready = "1";

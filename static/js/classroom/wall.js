@@ -57,6 +57,7 @@ function onMessage(m) {
   if (m.run !== t.run) {
     if (t.run && m.run < t.run) return; // an older run's late message
     startRun(t, m.run);
+    t.params = null; // a new run may be another design: its count comes with its queued status
   }
   if (m.type === "metric" && m.split === "train") {
     t.losses.push(m.loss);
@@ -64,6 +65,7 @@ function onMessage(m) {
   } else if (m.type === "status") {
     t.status = m.status;
     if (m.status !== "queued") t.queue = null;
+    if (m.params != null) t.params = m.params; // a lab run's queued status: known before it trains
     if (m.result && m.result.score_public != null) t.best = Math.max(t.best ?? 0, m.result.score_public);
     if (m.result && m.result.params) t.params = m.result.params;
     if (m.status === "queued" || FINAL.includes(m.status)) loadRuns();

@@ -6,7 +6,8 @@ const NODE_W = 170;
 
 export class Canvas extends EventTarget {
   // `locked`: ids of blocks a lab's teacher locked; they cannot be deleted, rewired or edited here.
-  constructor(container, blocks, { locked = [] } = {}) {
+  // `readOnly`: blocks cannot be moved, wired or selected (the lab editor shows a starter so).
+  constructor(container, blocks, { locked = [], readOnly = false } = {}) {
     super();
     this.container = container;
     this.blocks = blocks;
@@ -19,6 +20,7 @@ export class Canvas extends EventTarget {
     df.zoom_min = 0.25;
     df.key = function key(e) { this.dispatch("keydown", e); }; // our own shortcuts handle Delete
     df.start();
+    if (readOnly) df.editor_mode = "fixed";
     this.df = df;
     if (this.locked.size) this.guardLocks(df);
     df.on("nodeSelected", (id) => this.setSelected(String(id)));
@@ -75,17 +77,28 @@ export class Canvas extends EventTarget {
     this.nodes.set(dfId, node);
     const element = this.element(dfId);
     element.dataset.nodeId = node.id;
-    element.setAttribute("aria-label", `${node.id} (${type})`);
     element.querySelector(".blk-id").textContent = node.id;
     element.querySelector(".blk-type").textContent = type;
-    if (this.locked.has(node.id)) {
-      element.classList.add("locked");
-      element.setAttribute("aria-label", `${node.id} (${type}, locked)`);
-      element.title = "Locked by the teacher: it cannot be deleted, rewired or edited";
-    }
+    this.showLock(dfId);
     this.labelPorts(dfId);
     this.changed("add");
     return dfId;
+  }
+
+  showLock(dfId) {
+    const node = this.nodes.get(dfId);
+    const element = this.element(dfId);
+    const locked = this.locked.has(node.id);
+    element.classList.toggle("locked", locked);
+    element.setAttribute("aria-label", `${node.id} (${node.type}${locked ? ", locked" : ""})`);
+    if (locked) element.title = "Locked by the teacher: it cannot be deleted, rewired or edited";
+    else element.removeAttribute("title");
+  }
+
+  // The lab editor changes which blocks are locked; the student's editor sets them once.
+  setLocked(ids) {
+    this.locked = new Set(ids);
+    for (const dfId of this.nodes.keys()) this.showLock(dfId);
   }
 
   isLocked(dfId) {

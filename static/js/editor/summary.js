@@ -53,6 +53,7 @@ export class Summarizer {
       msg.replaceChildren(...mine.map((e) => el("div", { class: "blk-error" }, `⚠ Error: ${e.message}`)),
         ...warned.map((w) => el("div", { class: "blk-warning" }, `△ Warning: ${w.message}`)));
     }
+    if (!document.getElementById("totals")) return; // the lab editor shows the blocks alone
     this.showTotals(summary);
     this.showProblems(errors, warnings);
   }
