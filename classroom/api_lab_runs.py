@@ -10,6 +10,7 @@ from trainer.models import Run
 from trainer.serializers import RunSerializer
 from trainer.stream import messages_after
 
+from . import grades
 from .access import TEACHER, as_teacher, lab_for
 from .models import Lab
 from .serializers import TeacherRunSerializer
@@ -26,6 +27,15 @@ class LabRuns(APIView):
         lab, role = lab_for(request.user, pk)
         serializer = TeacherRunSerializer if role == TEACHER else RunSerializer
         return Response(serializer(lab_runs(lab, request.user, role), many=True).data)
+
+
+class LabWall(APIView):
+    @extend_schema(responses=dict, summary="Teacher: one row per student: newest run, queue position, params, best score",
+                   operation_id="labs_wall")
+    def get(self, request, pk):
+        lab, role = lab_for(request.user, pk)
+        as_teacher(role, "see the class's wall")
+        return Response(grades.wall(lab))
 
 
 def lab_run(request, pk, run_id) -> tuple[Run, str]:

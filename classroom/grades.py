@@ -2,6 +2,11 @@
 import csv
 import io
 
+from django.db.models import FloatField, IntegerField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+
+from trainer.lifecycle import queue_positions
 from trainer.models import Run
 
 from .models import Lab, LabWork
@@ -11,14 +16,18 @@ CSV_COLUMNS = ["username", "run", "score_public", "score_private", "params", "ep
                "late"]
 
 
+# The few result fields a leaderboard needs, read by the database from each run's result JSON
+# (a finished run's result also holds samples and curves: 600 of them are a megabyte to parse).
+RESULT_FIELDS = {"score_public": FloatField(), "score_private": FloatField(), "params": IntegerField(),
+                 "epochs": IntegerField()}
+
+
 def summaries(lab: Lab) -> dict[int, list[dict]]:
-    """Every lab run per student, as plain dicts."""
+    """Every lab run per student, as plain dicts: id, status, late and the RESULT_FIELDS."""
+    fields = {name: Cast(KT(f"result__{name}"), kind) for name, kind in RESULT_FIELDS.items()}
     by_student: dict[int, list[dict]] = {}
-    for run in Run.objects.filter(lab=lab).only("pk", "owner_id", "result", "late", "status"):
-        result = run.result or {}
-        by_student.setdefault(run.owner_id, []).append({
-            "id": run.pk, "score_public": result.get("score_public"), "score_private": result.get("score_private"),
-            "params": result.get("params"), "epochs": result.get("epochs"), "late": run.late})
+    for row in Run.objects.filter(lab=lab).values("pk", "owner_id", "late", "status", **fields):
+        by_student.setdefault(row.pop("owner_id"), []).append(dict(row, id=row.pop("pk")))
     return by_student
 
 
@@ -43,6 +52,21 @@ def members(lab: Lab):
 def leaderboard(lab: Lab) -> list[dict]:
     keep = ["student", "run", "score_public", "params", "submitted", "late"] + (["score_private"] if lab.revealed else [])
     return [{k: row[k] for k in keep} for row in rank(rows(lab, members(lab))) if row["run"] is not None]
+
+
+def wall(lab: Lab) -> list[dict]:
+    """The teacher's wall at a glance, one row per member (never-trained ones too): the newest run
+    (status, queue position, parameters) and the best public score; the live curves come by websocket."""
+    runs, positions = summaries(lab), queue_positions()
+    out = []
+    for student in members(lab):
+        mine = runs.get(student.pk, [])
+        newest = max(mine, key=lambda r: r["id"], default={})
+        out.append({"student": student.username, "student_id": student.pk, "run": newest.get("id"),
+                    "status": newest.get("status"), "queue_position": positions.get(newest.get("id")),
+                    "params": newest.get("params"),
+                    "best_public": max((r["score_public"] for r in mine if r["score_public"] is not None), default=None)})
+    return out
 
 
 def row_for(lab: Lab, user, revealed: bool) -> dict:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("labs/<int:pk>/design/", labs.LabDesign.as_view(), name="lab-design"),
     path("labs/<int:pk>/designs/<int:user_id>/", labs.StudentDesign.as_view(), name="lab-student-design"),
     path("labs/<int:pk>/runs/", lab_runs.LabRuns.as_view(), name="lab-runs"),
+    path("labs/<int:pk>/wall/", lab_runs.LabWall.as_view(), name="lab-wall"),
     path("labs/<int:pk>/runs/<int:run_id>/", lab_runs.LabRunDetail.as_view(), name="lab-run"),
     path("labs/<int:pk>/runs/<int:run_id>/metrics/", lab_runs.LabRunMetrics.as_view(), name="lab-run-metrics"),
     path("labs/<int:pk>/runs/<int:run_id>/stop/", lab_runs.LabRunStop.as_view(), name="lab-run-stop"),

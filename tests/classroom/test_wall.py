@@ -58,3 +58,22 @@ def test_the_wall_has_a_runs_parameter_count_from_the_moment_it_is_queued(teache
     assert (queued["run"], queued["status"], queued["params"]) == (run_id, "queued", params)
     train_run(run_id)
     assert teacher.get(f"/api/labs/{lab['id']}/runs/{run_id}/").json()["result"]["params"] == params
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_walls_summary_has_one_row_per_student_with_the_newest_run_and_best_score(teacher, lab, ann, ben, outsider):
+    params = 8 * 8 * 32 + 32 + 32 * 10 + 10
+    first = lab_run(ann, lab, epochs=1).json()["id"]
+    train_run(first)
+    newest = lab_run(ann, lab, epochs=1).json()["id"]  # queued, not trained
+    best = ann.get(f"/api/runs/{first}/").json()["result"]["score_public"]
+    rows = {r["student"]: r for r in teacher.get(f"/api/labs/{lab['id']}/wall/").json()}
+    assert rows["ann"] == {"student": "ann", "student_id": ann.user.pk, "run": newest, "status": "queued",
+                           "queue_position": 1, "params": params, "best_public": best}
+    assert isinstance(best, float) and 0 <= best <= 1
+    # A student who never trained has a row all the same, and nothing else about the runs is sent.
+    assert rows["ben"] == {"student": "ben", "student_id": ben.user.pk, "run": None, "status": None,
+                           "queue_position": None, "params": None, "best_public": None}
+    refused = ann.get(f"/api/labs/{lab['id']}/wall/")
+    assert refused.status_code == 403 and "teacher" in refused.json()["detail"]
+    assert outsider.get(f"/api/labs/{lab['id']}/wall/").status_code == 404

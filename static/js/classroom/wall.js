@@ -68,24 +68,31 @@ function onMessage(m) {
     if (m.params != null) t.params = m.params; // a lab run's queued status: known before it trains
     if (m.result && m.result.score_public != null) t.best = Math.max(t.best ?? 0, m.result.score_public);
     if (m.result && m.result.params) t.params = m.result.params;
-    if (m.status === "queued" || FINAL.includes(m.status)) loadRuns();
+    if (m.status === "queued" || FINAL.includes(m.status)) loadWallSoon(); // queue positions moved
   }
   draw(t);
 }
 
-async function loadRuns() {
-  const runs = await api(`/api/labs/${labId}/runs/`);
-  for (const r of runs) {
+// The class at a glance (newest run, queue position, parameters, best public score per student):
+// one small request, again when a run joins or leaves the queue, at most once a second.
+async function loadWall() {
+  for (const r of await api(`/api/labs/${labId}/wall/`)) {
     const t = tile({ username: r.student, id: r.student_id });
-    if (r.result?.score_public != null) t.best = Math.max(t.best ?? 0, r.result.score_public);
-    if (r.id === t.run || (!t.run && r.status === "queued")) {
-      t.queue = r.queue_position;
+    t.id = r.student_id;
+    if (r.best_public != null) t.best = Math.max(t.best ?? 0, r.best_public);
+    if (r.run != null && (t.run == null || r.run >= t.run)) {
+      if (r.run !== t.run) startRun(t, r.run);
       t.status = r.status;
-      t.run = r.id;
-      if (r.result?.params) t.params = r.result.params;
+      t.queue = r.queue_position;
+      if (r.params != null) t.params = r.params;
     }
     draw(t);
   }
+}
+
+let reload = null;
+function loadWallSoon() {
+  if (!reload) reload = setTimeout(() => { reload = null; loadWall(); }, 1000);
 }
 
 async function peek(t) {
@@ -128,6 +135,6 @@ function connect() {
 
 const members = await api(`/api/courses/${root.dataset.courseId}/members/`);
 members.forEach((m) => tile(m));
-await loadRuns();
+await loadWall();
 connect();
 root.dataset.ready = "1";
