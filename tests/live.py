@@ -97,7 +97,8 @@ class LiveApp:
         return self
 
     def start_worker(self) -> None:
-        self.spawn("worker", [str(BIN / "celery"), "-A", "webapp", "worker", "-Q", "training", "--concurrency", "1",
+        runs = self.env.get("LAYERLAB_RUNS_PER_WORKER", "1")  # as `make run` gives its worker
+        self.spawn("worker", [str(BIN / "celery"), "-A", "webapp", "worker", "-Q", "training", "--concurrency", runs,
                               "--prefetch-multiplier", "1", "--loglevel", "INFO", "--without-gossip",
                               "--without-mingle", "--hostname", f"live-{uuid.uuid4().hex[:6]}@%h"])
         wait_for(lambda: re.search(r"ready\.", self.log("worker")[-3000:]) and True, "the celery worker", timeout=90)

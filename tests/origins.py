@@ -106,12 +106,15 @@ def write_mirror(root: Path, files: dict[str, dict[str, bytes]]) -> dict[str, st
 
 class Origin:
     """An HTTP server on 127.0.0.1 serving `root`: counts requests per path; `delay` seconds after
-    each `chunk` bytes; `cut[path] = n` sends the full Content-Length but only n bytes."""
+    each `chunk` bytes; `cut[path] = n` sends the full Content-Length but only n bytes; while `gate`
+    is clear, requests are counted and then held until it is set."""
 
     def __init__(self, root: Path, delay: float = 0.0, chunk: int = 4096):
         self.root, self.delay, self.chunk = Path(root), delay, chunk
         self.requests: Counter = Counter()
         self.cut: dict[str, int] = {}
+        self.gate = threading.Event()
+        self.gate.set()
         origin = self
 
         class Handler(SimpleHTTPRequestHandler):
@@ -120,6 +123,7 @@ class Origin:
 
             def do_GET(self):
                 origin.requests[self.path] += 1
+                origin.gate.wait()
                 path = origin.root / self.path.lstrip("/")
                 if not path.is_file():
                     self.send_error(404)
