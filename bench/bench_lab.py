@@ -160,7 +160,8 @@ def teacher_pages(app, session, course, lab, args) -> dict:
     lab_id = lab["id"]
     urls = {"leaderboard API": f"/api/labs/{lab_id}/leaderboard/", "wall page (HTML)": f"/labs/{lab_id}/wall/",
             "lab page (HTML)": f"/labs/{lab_id}/", "grades CSV": f"/api/labs/{lab_id}/grades.csv",
-            "lab runs API (the wall's)": f"/api/labs/{lab_id}/runs/",
+            "wall summary API (the wall's)": f"/api/labs/{lab_id}/wall/",
+            "lab runs API (every run in full)": f"/api/labs/{lab_id}/runs/",
             "members API (the wall's)": f"/api/courses/{course['id']}/members/"}
     return {name: time_gets(session, app.url + path, args.requests, args.requests, args.threads)
             for name, path in urls.items()}
