@@ -126,11 +126,12 @@ def protocol_class(app: LiveApp, cookies: list[dict], urls: list[str], run_id: i
         began = time.monotonic()
         for url in urls:
             session.get(url, timeout=180).raise_for_status()
-        with connect(f"{app.ws_url}/ws/runs/{run_id}/?after=0", open_timeout=180,
-                     additional_headers={"Cookie": jar, "Origin": app.url}) as ws:
+        with connect(f"{app.ws_url}/ws/runs/{run_id}/?after=0&replay=batch", open_timeout=180,
+                     additional_headers={"Cookie": jar, "Origin": app.url}) as ws:  # as run.js connects
             deadline = began + 180
             while time.monotonic() < deadline:
-                if json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic()))).get("type") == "metric":
+                data = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+                if any(m.get("type") == "metric" for m in data.get("messages", [data])):
                     return time.monotonic() - began
         return None
 

@@ -1,5 +1,7 @@
 """ws/runs/<id>/: replay what is stored (after ?after=SEQ), then live messages, with no gap and no
-duplicate; close after the final status. Another user's run closes with code 4404."""
+duplicate; close after the final status. Another user's run closes with code 4404.
+With ?replay=batch the stored messages arrive as one frame, {"type": "replay", "messages": [...]}:
+a page opened late in a long run gets its history in one write instead of thousands."""
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -41,8 +43,12 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             self.last_seq = 0
         # A lost worker is noticed by the lifecycle sweep, whose final status arrives here like any other.
-        for message in await stored_after(self.run_id, self.last_seq):
-            await self.deliver(message)
+        stored = await stored_after(self.run_id, self.last_seq)
+        if query.get("replay", [""])[-1] == "batch":
+            await self.deliver_batch(stored)
+        else:
+            for message in stored:
+                await self.deliver(message)
 
     async def disconnect(self, code):
         self.closed = True
@@ -54,6 +60,16 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             for missed in await stored_after(self.run_id, self.last_seq):  # a send was lost: fill from the store
                 await self.deliver(missed)
         await self.deliver(message)
+
+    async def deliver_batch(self, messages: list[dict]):
+        messages = [m for m in messages if m["seq"] > self.last_seq]
+        if self.closed or not messages:
+            return
+        await self.send_json({"type": "replay", "messages": messages})
+        self.last_seq = messages[-1]["seq"]
+        if any(m.get("type") == "status" and m.get("status") in FINAL for m in messages):
+            self.closed = True
+            await self.close()
 
     async def deliver(self, message: dict):
         if self.closed or message["seq"] <= self.last_seq:

@@ -4,6 +4,8 @@ start-up and every heartbeat interval, and the hand-back of running runs on a wa
 import logging
 import threading
 
+import torch
+
 from celery import shared_task
 from celery.signals import worker_ready, worker_shutting_down
 from django.conf import settings
@@ -126,6 +128,7 @@ def train_run(self, run_id: int, attempt: int | None = None) -> None:
 
 
 def train_claimed(run_id: int) -> None:
+    torch.set_num_threads(settings.LAYERLAB_TORCH_THREADS)
     model = None
     guard = RunGuard(run_id)
     run = Run.objects.select_related("lab").get(pk=run_id)

@@ -284,6 +284,11 @@ LAYERLAB_HEARTBEAT_INTERVAL = max(1, LAYERLAB_HEARTBEAT_TIMEOUT // 3)
 # on the device), and training slots in the whole deployment (machines x runs per worker).
 LAYERLAB_RUNS_PER_WORKER = envint("LAYERLAB_RUNS_PER_WORKER", 1, 1)
 LAYERLAB_TRAINING_SLOTS = envint("LAYERLAB_TRAINING_SLOTS", LAYERLAB_RUNS_PER_WORKER, 1)
+# CPU threads a training process's PyTorch uses. By default the machine's cores less one, shared
+# between the runs a worker trains at once: on a machine that also serves the pages (`make run`),
+# a run on the CPU must leave the web server a core, or 60 students opening their pages wait on it.
+LAYERLAB_TORCH_THREADS = envint("LAYERLAB_TORCH_THREADS",
+                                max(1, ((os.cpu_count() or 2) - 1) // LAYERLAB_RUNS_PER_WORKER), 1)
 # Per user and per run (each refusal names its setting).
 LAYERLAB_MAX_WAITING_PER_USER = envint("LAYERLAB_MAX_WAITING_PER_USER", 3, 1)
 LAYERLAB_MAX_RUNNING_PER_USER = envint("LAYERLAB_MAX_RUNNING_PER_USER", 1, 1)

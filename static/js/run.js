@@ -136,19 +136,22 @@ function showResults() {
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws/runs/${runId}/?after=${lastSeq}`);
+  // replay=batch: what is stored arrives as one frame, so a page opened late in a long run is quick.
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/runs/${runId}/?after=${lastSeq}&replay=batch`);
   $("#conn").textContent = "connecting…";
   socket.onopen = () => {
     retry = 0;
     $("#conn").textContent = "● live";
   };
   socket.onmessage = (event) => {
-    const m = JSON.parse(event.data);
-    if (m.seq <= lastSeq) return;
-    lastSeq = m.seq;
-    if (m.type === "metric") onMetric(m);
-    else if (m.type === "status") onStatus(m);
-    else if (m.type === "layers") onLayers(m);
+    const data = JSON.parse(event.data);
+    for (const m of data.type === "replay" ? data.messages : [data]) {
+      if (m.seq <= lastSeq) continue;
+      lastSeq = m.seq;
+      if (m.type === "metric") onMetric(m);
+      else if (m.type === "status") onStatus(m);
+      else if (m.type === "layers") onLayers(m);
+    }
   };
   socket.onclose = (event) => {
     if (finished || event.code === 4404 || event.code === 4401) {

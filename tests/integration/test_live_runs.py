@@ -79,6 +79,32 @@ def test_it_replays_and_reconnects_without_gaps_or_duplicates(live_app, alice):
     assert watch(live_app, token, run["id"]) == first + second + rest
 
 
+def test_it_replays_in_one_frame_when_asked_then_streams_live(live_app, alice):
+    api, token = alice
+    run = start_run(live_app, api, epochs=8)
+    wait_for(lambda: len(api.get(f"{live_app.url}/api/runs/{run['id']}/metrics/").json()) >= 5, "a few messages")
+    frames = []
+    with connect(f"{live_app.ws_url}/ws/runs/{run['id']}/?token={token}&after=1&replay=batch", open_timeout=10) as ws:
+        try:
+            while True:
+                frames.append(json.loads(ws.recv(timeout=120)))
+        except ConnectionClosed:
+            pass
+    replay, live = frames[0], frames[1:]
+    assert replay["type"] == "replay" and len(replay["messages"]) >= 4 and replay["messages"][0]["seq"] == 2
+    assert all("messages" not in f for f in live)  # after the replay, one message a frame as before
+    messages = replay["messages"] + live
+    assert [m["seq"] for m in messages] == list(range(2, len(messages) + 2))
+    assert messages[-1]["status"] == "succeeded"
+    assert api.get(f"{live_app.url}/api/runs/{run['id']}/metrics/?after=1").json() == messages
+    # A finished run's whole stream: one frame, then the server closes.
+    with connect(f"{live_app.ws_url}/ws/runs/{run['id']}/?token={token}&replay=batch", open_timeout=10) as ws:
+        only = json.loads(ws.recv(timeout=30))
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=30)
+    assert only == {"type": "replay", "messages": api.get(f"{live_app.url}/api/runs/{run['id']}/metrics/").json()}
+
+
 def test_it_stops_a_running_run_and_keeps_its_weights(live_app, alice):
     api, token = alice
     run = start_run(live_app, api, epochs=400)
