@@ -53,10 +53,11 @@ class Child:
     started: float = 0.0
     restart_at: float | None = None
     restarts: int = field(default=0)
+    fds: tuple[int, ...] = ()  # descriptors it inherits: the web processes' shared listening socket
 
     def start(self, env: dict) -> None:
         # A session of its own, so stopping can reach its whole process group (Celery's pool too).
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=env, start_new_session=True)
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=env, start_new_session=True, pass_fds=self.fds)
         self.started, self.restart_at = time.monotonic(), None
 
     def alive(self) -> bool:
@@ -142,9 +143,23 @@ def build(env: dict, data_dir: Path, port: int) -> list[Child]:
     children.append(Child("the downloads worker", [
         str(VENV_BIN / "celery"), "-A", "webapp", "worker", "-Q", env["LAYERLAB_DOWNLOAD_QUEUE"], "--concurrency", "1",
         "--loglevel", "INFO", "--hostname", f"downloads@{socket.gethostname()}"]))
-    children.append(Child("Daphne", [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                                     "webapp.asgi:application"], port=port))
+    children += web_processes(int(env.get("LAYERLAB_WEB_PROCESSES") or 1), port)
     return children
+
+
+def web_processes(count: int, port: int) -> list[Child]:
+    """One Daphne on the port, or `count` of them accepting from one listening socket that this
+    supervisor holds (so a restarted one picks up where it was, and the port never closes)."""
+    if count <= 1:
+        return [Child("Daphne", [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                                 "webapp.asgi:application"], port=port)]
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1024)
+    fd = listener.detach()  # kept open for the supervisor's lifetime
+    return [Child(f"Daphne {i + 1} of {count}", [str(VENV_BIN / "daphne"), "--fd", str(fd), "webapp.asgi:application"],
+                  port=port, fds=(fd,)) for i in range(count)]
 
 
 def main() -> None:

@@ -78,8 +78,9 @@ def signup_token(url: str) -> str:
 
 @pytest.mark.timeout(600)
 def test_it_survives_a_killed_redis_and_a_sigterm_with_nothing_lost(tmp_path):
-    """kill -9 the embedded Redis mid-run with runs waiting, then SIGTERM the whole stack mid-run and
-    start it again on the same data: every run ends, every point survives, no seq gap."""
+    """kill -9 one of two web processes, and the embedded Redis mid-run with runs waiting, then SIGTERM
+    the whole stack mid-run and start it again on the same data: every run ends, every point
+    survives, no seq gap."""
     from tests.integration.test_live_runs import watch
 
     path_env = str(Path(sys.executable).parent) + ":/bin"
@@ -88,10 +89,16 @@ def test_it_survives_a_killed_redis_and_a_sigterm_with_nothing_lost(tmp_path):
     def printed(pattern: str) -> None:  # the stack's output goes to a file, so a full pipe never blocks it
         wait_for(lambda: re.search(pattern, log.read_text(errors="replace")), pattern, 90)
 
-    quick = {"LAYERLAB_HEARTBEAT_TIMEOUT": "6"}  # lost work is found within seconds, as in tests/live.py
+    # Lost work is found within seconds, as in tests/live.py; two web processes share the port.
+    quick = {"LAYERLAB_HEARTBEAT_TIMEOUT": "6", "LAYERLAB_WEB_PROCESSES": "2"}
     proc, port = start_supervisor(tmp_path, path_env, open(log, "a"), **quick)
     url = f"http://127.0.0.1:{port}"
     printed(rf"http://127\.0\.0\.1:{port}/")
+    webs = [c for c in psutil.Process(proc.pid).children() if "daphne" in " ".join(c.cmdline())]
+    assert len(webs) == 2
+    webs[0].kill()  # one web process dies: the other keeps answering, and the supervisor starts it again
+    assert all(requests.get(f"{url}/api/blocks/", timeout=10).ok for _ in range(5))
+    printed(r"Daphne 1 of 2 restarted")
     token = signup_token(url)
     api = requests.Session()
     api.headers["Authorization"] = f"Token {token}"
@@ -106,7 +113,7 @@ def test_it_survives_a_killed_redis_and_a_sigterm_with_nothing_lost(tmp_path):
         wait_for(lambda: api.get(f"{url}/api/runs/{run_id}/").json()["status"] in final, f"run {run_id}", 240, 0.5)
     assert {api.get(f"{url}/api/runs/{r}/").json()["status"] for r in runs} == {"succeeded"}
 
-    long_run = api.post(f"{url}/api/runs/", json=dict(body, epochs=8)).json()["id"]
+    long_run = api.post(f"{url}/api/runs/", json=dict(body, epochs=25)).json()["id"]
     wait_for(lambda: any(m.get("split") == "val" for m in api.get(f"{url}/api/runs/{long_run}/metrics/").json()),
              "a first epoch", 90)
     proc.send_signal(signal.SIGTERM)
