@@ -21,7 +21,7 @@ def make_course_and_lab(page, url: str) -> tuple[str, str]:
     expect(page.locator("p#join-code")).to_be_visible()
     code = page.locator("p#join-code").inner_text().strip()
     page.click("#new-lab")
-    expect(page.locator("#lab-edit[data-ready='1']")).to_be_attached()
+    expect(page.locator("#lab-edit[data-ready='1']")).to_be_attached(timeout=60_000)  # a loaded machine is slow, not wrong
     page.fill("#l-title", "Beat the digits MLP")
     page.fill("#l-instructions", "Keep the **input** and the **output**; change the middle.\n\n<script>alert(1)</script>")
     page.select_option("#l-starter", "t:digits-mlp")
@@ -73,7 +73,7 @@ def student_trains(browser, live_app, code: str, lab_id: str):
     page.goto(f"{live_app.url}/join/{code}/")
     page.click(f'li[data-lab="{lab_id}"] a')
     page.click("#open-design")
-    expect(page.locator("#editor[data-ready='1']")).to_be_attached()
+    expect(page.locator("#editor[data-ready='1']")).to_be_attached(timeout=60_000)  # a loaded machine is slow, not wrong
     locked = page.locator('.drawflow-node[data-node-id="logits"]')
     expect(locked).to_have_class(__import__("re").compile("locked"))
     locked.locator(".blk-head").click()
@@ -96,7 +96,7 @@ def test_a_lesson_from_course_to_grades(page, console, live_app, browser, artifa
     page.screenshot(path=str(artifacts / "lab-edit.png"), full_page=True)
     wall = page.context.new_page()
     wall.goto(f"{live_app.url}/labs/{lab_id}/wall/")
-    expect(wall.locator("#wall[data-ready='1']")).to_be_attached()
+    expect(wall.locator("#wall[data-ready='1']")).to_be_attached(timeout=60_000)  # a loaded machine is slow, not wrong
     students = [student_trains(browser, live_app, code, lab_id) for _ in range(2)]
     tiles = wall.locator(".tile")
     expect(tiles).to_have_count(2)
