@@ -52,7 +52,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from bench.bench_engine import append_section, machine  # noqa: E402
+from bench.bench_engine import append_section, hand_loop, machine  # noqa: E402
 from builder.document import Limits  # noqa: E402
 from builder.templates import starter_designs  # noqa: E402
 from trainer import dataset_store  # noqa: E402
@@ -139,32 +139,17 @@ def engine_run(arrays: Arrays, options: dict) -> tuple[float, float]:
 
 
 def hand_run(initial: dict, x, y, x_test, y_test, epochs: int, device: torch.device) -> tuple[float, float]:
+    """bench_engine's hand-written loop on the tutorial's network, then its test accuracy."""
     torch.manual_seed(0)  # the same batch order every time
     model = TutorialCNN().to(device)
     model.load_state_dict(initial)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    cuda = device.type == "cuda"
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cuda else contextlib.nullcontext
-    seconds, samples = 0.0, 0
-    for _ in range(epochs):
-        perm = torch.randperm(len(x), device=device)
-        start = time.perf_counter()
-        for i in range(0, len(x), 64):
-            idx = perm[i:i + 64]
-            with autocast():
-                loss = F.cross_entropy(model(x[idx]).float(), y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            samples += len(idx)
-        if cuda:
-            torch.cuda.synchronize()
-        seconds += time.perf_counter() - start
+    speed = hand_loop(model, x, y, epochs, 64, device)
     model.eval()
-    with torch.no_grad(), autocast():
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
+    with torch.no_grad(), autocast:
         hits = sum((model(x_test[i:i + 1024]).argmax(-1) == y_test[i:i + 1024]).sum().item()
                    for i in range(0, len(x_test), 1024))
-    return samples / seconds, hits / len(x_test)
+    return speed, hits / len(x_test)
 
 
 def step_costs(job, initial: dict, x, xn, y, device: torch.device, blocks: int = 15, steps: int = 10) -> dict:

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from builder.api import summary_of
 from trainer.models import Run
 from webapp.errors import rejected
 
@@ -23,9 +22,10 @@ class LabRun:
     result: dict = field(default_factory=dict)  # the run's result from the start: the design's params
 
 
-def check_lab_run(user, options: dict, document) -> LabRun:
+def check_lab_run(user, options: dict, document, params: int | None) -> LabRun:
     """Without `lab`: the request as it is. With one: Http404 unless I may see the lab; else the
-    options with the lab's dataset and settings pinned, and the lab's problems with the request."""
+    options with the lab's dataset and settings pinned, and the lab's problems with the request.
+    `params`: the design's parameter count, from the summary the caller made."""
     options = dict(options)
     lab_id = options.pop("lab", None)
     if lab_id is None:
@@ -41,7 +41,6 @@ def check_lab_run(user, options: dict, document) -> LabRun:
     problems += rules.check_locked(lab.starter, document, lab.locked)
     problems += rules.check_blocks(document, lab.allowed_blocks, lab.locked)
     mine = Run.objects.filter(lab=lab, owner=user)
-    params = summary_of(document).get("params")
     problems += rules.check_limits(lab_limits(lab), params, options.get("epochs", 10), mine.count(),
                                    mine.filter(status=Run.QUEUED).count())
     # The wall shows the parameter count from the moment the run is queued, not only once it is scored.

@@ -157,3 +157,18 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def app_on_mirror(work: Path, origin: Origin, checksums: dict[str, str], **env: str):
+    """A LiveApp (not started yet) in `work` with an empty dataset cache, `origin` as its mirror,
+    these checksums and no internet: what a test of first-use fetching needs."""
+    import json
+
+    from tests.live import LiveApp
+
+    (work / "checksums.json").write_text(json.dumps(checksums))
+    app = LiveApp(work)
+    app.env.update(LAYERLAB_DATASET_MIRROR=origin.url, LAYERLAB_DATASET_INTERNET="false",
+                   LAYERLAB_DATASET_CHECKSUMS=str(work / "checksums.json"), LAYERLAB_DATASET_CACHE=str(work / "cache"),
+                   **env)
+    return app

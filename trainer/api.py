@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from builder.config import limits
 from builder.models import Graph
+from builder.summary import summarize
 
 from classroom.runs import check_lab_run
 from webapp.errors import flatten, rejected
@@ -48,11 +49,12 @@ def checked_request(request) -> tuple[dict, Graph | None, dict, dict, dict, dict
     body.is_valid(raise_exception=True)
     options = dict(body.validated_data)
     document, graph = graph_document(options.pop("graph"), request.user)
-    lab_run = check_lab_run(request.user, options, document)  # a lab's dataset, pinned settings and rules
+    summary = summarize(document, limits())  # once: the lab's parameter limit, the job's checks and the memory estimate
+    lab_run = check_lab_run(request.user, options, document, summary.get("params"))  # dataset, pinned settings, rules
     options = lab_run.options
     arrays, dataset = declared(options.pop("dataset"), lab_run.dataset_owner)  # never downloads in a web request
     try:
-        config, notes, summary = check_job(document, arrays, options, limits())
+        config, notes = check_job(document, arrays, options, limits(), summary)
         if lab_run.problems:
             raise JobError([])
     except JobError as exc:

@@ -198,3 +198,20 @@ def test_it_stores_a_diverged_runs_nan_and_infinity_as_null(alice):
     message = do_append(run.pk, {"type": "metric", "loss": float("nan"), "blocks": {"fc": {"std": float("inf")}}})
     assert message["loss"] is None and message["blocks"]["fc"]["std"] is None
     assert RunMessage.objects.get(run=run, seq=message["seq"]).payload["loss"] is None
+
+
+def test_it_trains_with_the_torch_threads_the_setting_gives(alice, settings):
+    import torch
+
+    from trainer.tasks import train_claimed
+
+    before = torch.get_num_threads()
+    settings.LAYERLAB_TORCH_THREADS = 1 if before != 1 else 2
+    try:
+        run = claimed(alice, epochs=1)
+        train_claimed(run.pk)
+        assert torch.get_num_threads() == settings.LAYERLAB_TORCH_THREADS
+        run.refresh_from_db()
+        assert run.status == "succeeded"
+    finally:
+        torch.set_num_threads(before)

@@ -1,14 +1,12 @@
 """The datasets page's Download button: a built-in that is not on the server yet is fetched by the
 Celery worker from a slow local mirror while the page shows its progress; then it can be previewed.
 A damaged mirror file shows the server's reason."""
-import json
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
-from tests.live import LiveApp
-from tests.origins import Origin, originals, write_mirror
+from tests.origins import Origin, app_on_mirror, originals, write_mirror
 
 pytestmark = pytest.mark.browser
 
@@ -25,13 +23,7 @@ def origin(tmp_path_factory):
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory, origin):
     """This module's own LayerLab: an empty dataset cache, the slow mirror, no internet."""
-    server, checksums = origin
-    work = tmp_path_factory.mktemp("live-download")
-    (work / "checksums.json").write_text(json.dumps(checksums))
-    app = LiveApp(work)
-    app.env.update(LAYERLAB_DATASET_MIRROR=server.url, LAYERLAB_DATASET_INTERNET="false",
-                   LAYERLAB_DATASET_CHECKSUMS=str(work / "checksums.json"), LAYERLAB_DATASET_CACHE=str(work / "cache"))
-    app.start()
+    app = app_on_mirror(tmp_path_factory.mktemp("live-download"), *origin).start()
     yield app
     app.stop()
 

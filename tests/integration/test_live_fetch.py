@@ -1,13 +1,12 @@
 """Two users' runs on the same built-in that is not on the server yet, trained at once by one worker
 (two pool processes): the dataset is fetched from the mirror once, both runs show "preparing data"
 in their stream before their first point, and both succeed. Real Redis, Celery and Daphne."""
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.live import LiveApp, wait_for
-from tests.origins import IDX_NAMES, Origin, originals, write_mirror
+from tests.live import wait_for
+from tests.origins import IDX_NAMES, Origin, app_on_mirror, originals, write_mirror
 
 pytestmark = pytest.mark.integration
 
@@ -29,14 +28,7 @@ def origin(tmp_path_factory):
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory, origin):
     """This module's own LayerLab: an empty dataset cache, the mirror, no internet, two runs per worker."""
-    server, checksums = origin
-    work = tmp_path_factory.mktemp("live-fetch")
-    (work / "checksums.json").write_text(json.dumps(checksums))
-    app = LiveApp(work)
-    app.env.update(LAYERLAB_DATASET_MIRROR=server.url, LAYERLAB_DATASET_INTERNET="false",
-                   LAYERLAB_DATASET_CHECKSUMS=str(work / "checksums.json"), LAYERLAB_DATASET_CACHE=str(work / "cache"),
-                   LAYERLAB_RUNS_PER_WORKER="2")
-    app.start()
+    app = app_on_mirror(tmp_path_factory.mktemp("live-fetch"), *origin, LAYERLAB_RUNS_PER_WORKER="2").start()
     yield app
     app.stop()
 

@@ -115,27 +115,30 @@ def problem(message: str) -> dict:
     return {"node": None, "param": None, "message": message, "fix": None}
 
 
-def check_design(document, limits: Limits) -> tuple[Graph, dict]:
-    """The design checked once: its Graph (handed on to compile and export) and its summary."""
+def check_design(document, limits: Limits, summary: dict | None = None) -> tuple[Graph, dict]:
+    """The design checked once: its Graph (handed on to compile and export) and its summary (the
+    caller's, when it already made one of this document)."""
     try:
         graph = check_document(document, limits)
     except GraphInvalid as exc:
         raise JobError([dict(e.as_dict(), fix=None) for e in exc.errors]) from None
-    summary = summarize(graph, limits)
+    summary = summary or summarize(graph, limits)
     if not summary["valid"]:
         raise JobError([dict(e, fix=None) for e in summary["errors"]])
     return graph, summary
 
 
-def check_job(document, arrays: Arrays, options: dict, limits: Limits) -> tuple[TrainConfig, list[str], dict]:
-    """The settings, notes and the design's summary for a run, or JobError naming every problem."""
-    config, notes, _, summary = checked_job(document, arrays, options, limits)
-    return config, notes, summary
+def check_job(document, arrays: Arrays, options: dict, limits: Limits,
+              summary: dict | None = None) -> tuple[TrainConfig, list[str]]:
+    """The settings and notes for a run, or JobError naming every problem. `summary`: the design's,
+    when the caller already made it (a web request summarizes once, for the lab, the job and memory)."""
+    config, notes, _ = checked_job(document, arrays, options, limits, summary)
+    return config, notes
 
 
-def checked_job(document, arrays: Arrays, options: dict,
-                limits: Limits) -> tuple[TrainConfig, list[str], Graph, dict]:
-    graph, summary = check_design(document, limits)
+def checked_job(document, arrays: Arrays, options: dict, limits: Limits,
+                summary: dict | None = None) -> tuple[TrainConfig, list[str], Graph]:
+    graph, summary = check_design(document, limits, summary)
     config = config_from(options)
     problems = [problem(m) for m in check_config(config, limits.max_epochs)]
     problems += check_data_settings(config, arrays)
@@ -147,7 +150,7 @@ def checked_job(document, arrays: Arrays, options: dict,
     if config.loss == "cross_entropy" and ends_in_softmax(graph):
         config.output_is_probability = True
         notes.append(SOFTMAX_NOTE)
-    return config, notes, graph, summary
+    return config, notes, graph
 
 
 def input_dtypes(summary) -> dict:
@@ -157,7 +160,7 @@ def input_dtypes(summary) -> dict:
 def build_job(document, arrays: Arrays, options: dict, limits: Limits = Limits(),
               resume_from: dict | None = None) -> Job:
     """A job ready to train; with `resume_from` (a checkpoint of this design) it carries on from there."""
-    config, notes, graph, _ = checked_job(document, arrays, options, limits)
+    config, notes, graph = checked_job(document, arrays, options, limits)
     if resume_from is not None and (bad := check_state(resume_from, arrays, config)):
         raise JobError([problem(bad)])
     torch.manual_seed(config.seed)  # the initial weights are part of what the seed reproduces
