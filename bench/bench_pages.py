@@ -14,13 +14,18 @@
    with the number of renderers sharing the machine's CPUs.
 Baseline beside it: the full plotly.js bundle the pages loaded before, uncompressed, as served then.
 
-Run: .venv/bin/python bench/bench_pages.py [--students 60] [--sweep 1,10,30]
+The servers are `make run`'s own (scripts/run.py: embedded Redis, Celery workers at their
+lower CPU priority, `--web-processes` Daphne processes on one port), after `make run`'s set-up;
+`--stack live` uses the test suite's stack (tests/live.py) instead.
+
+Run: .venv/bin/python bench/bench_pages.py [--students 60] [--sweep 1,10,30] [--web-processes 1]
 """
 import argparse
 import asyncio
 import json
 import os
 import platform
+import signal
 import sys
 import tempfile
 import threading
@@ -36,11 +41,30 @@ from websockets.sync.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.stats import percentile_ms  # noqa: E402
 from tests.browser.test_runs import MLP  # noqa: E402
-from tests.live import PASSWORD, LiveApp, wait_for  # noqa: E402
+from tests.live import PASSWORD, ROOT, LiveApp, read_until, start_supervisor, wait_for  # noqa: E402
 
 CHROMIUM = dict(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                                                            "--disable-component-update", "--disable-sync"])
 FIRST_POINT = "() => performance.getEntriesByName('layerlab:first-point').length > 0"
+
+
+class MakeRunApp(LiveApp):
+    """`make run` (scripts/run.py) on a fresh data directory, with LiveApp's sign-up and API helpers."""
+
+    def __init__(self, workdir: Path, **env: str):
+        super().__init__(workdir)
+        self.extra = env
+
+    def start(self) -> "MakeRunApp":
+        self.proc, self.port = start_supervisor(self.dir, os.environ["PATH"], **self.extra)
+        read_until(self.proc, rf"http://127\.0\.0\.1:{self.port}/")
+        self.url, self.ws_url = f"http://127.0.0.1:{self.port}", f"ws://127.0.0.1:{self.port}"
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()  # drain its output
+        return self
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(90)
 
 
 def log_in(app: LiveApp) -> tuple[str, list[dict]]:
@@ -101,6 +125,39 @@ async def student(browser, cookies: list[dict], url: str, timeout_s: float) -> f
         await context.close()
 
 
+FLOOR_PAGES = {
+    # Nothing but a mark once the first frame is drawn: what a browser context costs on its own.
+    "blank.html": "<!doctype html><title>floor</title><p>one point</p><script>requestAnimationFrame(() =>"
+                  " performance.mark('layerlab:first-point'))</script>",
+    # The same partial plotly.js the run page loads, drawing one point: the chart library's share.
+    "plotly.html": "<!doctype html><title>floor</title><div id=c style='height:300px'></div>"
+                   "<script src='plotly-layerlab.min.js'></script><script>Plotly.newPlot('c', [{x: [1], y: [1]}])"
+                   ".then(() => performance.mark('layerlab:first-point'))</script>",
+}
+
+
+async def floor(browser, students: int) -> dict[str, list[float | None]]:
+    """`students` contexts at once opening a page with no LayerLab behind it (a static file server
+    in this process): the time the browsers alone take to draw, for a blank page and for plotly."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, html in FLOOR_PAGES.items():
+            Path(tmp, name).write_text(html)
+        bundle = ROOT / "build" / "plotly" / "plotly-layerlab.min.js"
+        Path(tmp, bundle.name).write_bytes(bundle.read_bytes())
+        quiet = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(quiet, directory=tmp))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            return {name: await asyncio.gather(*(student(browser, [], f"{url}/{name}", 180) for _ in range(students)))
+                    for name in FLOOR_PAGES}
+        finally:
+            server.shutdown()
+
+
 async def requests_of(browser, cookies: list[dict], url: str) -> list[str]:
     """The URLs a cold run page fetches over HTTP (the page's own document first), as Chromium made them."""
     context = await browser.new_context(storage_state={"cookies": cookies})
@@ -139,9 +196,61 @@ def protocol_class(app: LiveApp, cookies: list[dict], urls: list[str], run_id: i
         return list(pool.map(one, range(students)))
 
 
-async def main(students: int, sweep: list[int], protocol_only: bool) -> None:
+def profile_web(app: LiveApp, py_spy: str):
+    """py-spy sampling the (first) web process while the protocol clients run: collapsed stacks in
+    web-profile.txt (summarise with bench/profile_summary.py)."""
+    import subprocess
+
+    import psutil
+
+    root = psutil.Process(app.proc.pid if hasattr(app, "proc") else app.procs["daphne"].pid)
+    web = next(p for p in [root, *root.children(recursive=True)] if "daphne" in " ".join(p.cmdline()))
+    spy = subprocess.Popen([py_spy, "record", "-p", str(web.pid), "-r", "250", "--format", "raw", "--nonblocking",
+                            "-o", "web-profile.txt"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)  # py-spy attaches
+    return spy
+
+
+async def protocol_class_async(app: LiveApp, cookies: list[dict], urls: list[str], run_id: int,
+                               students: int) -> list[float | None]:
+    """The same clients as protocol_class, as coroutines on one event loop (aiohttp, websockets' asyncio
+    client, bodies left compressed): the measuring side costs the shared CPUs far less than 60 threads."""
+    import aiohttp
+    from websockets.asyncio.client import connect as connect_async
+
+    jar = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+    go = asyncio.Event()
+
+    async def one() -> float | None:
+        headers = {"Cookie": jar, "Accept-Encoding": "gzip, deflate, br"}
+        async with aiohttp.ClientSession(headers=headers, auto_decompress=False,
+                                         timeout=aiohttp.ClientTimeout(total=180)) as session:
+            await go.wait()
+            began = time.monotonic()
+            for url in urls:
+                async with session.get(url) as response:
+                    response.raise_for_status()
+                    await response.read()
+            async with connect_async(f"{app.ws_url}/ws/runs/{run_id}/?after=0&replay=batch", open_timeout=180,
+                                     additional_headers={"Cookie": jar, "Origin": app.url}) as ws:
+                deadline = began + 180
+                while time.monotonic() < deadline:
+                    data = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.monotonic())))
+                    if any(m.get("type") == "metric" for m in data.get("messages", [data])):
+                        return time.monotonic() - began
+        return None
+
+    clients = [asyncio.create_task(one()) for _ in range(students)]
+    await asyncio.sleep(0.5)  # every client has its session and waits
+    go.set()
+    return await asyncio.gather(*clients)
+
+
+async def main(students: int, sweep: list[int], protocol_only: bool, stack: str, web_processes: int,
+               py_spy: str = "") -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app = LiveApp(Path(tmp)).start()
+        app = (LiveApp(Path(tmp)) if stack == "live" else
+               MakeRunApp(Path(tmp), LAYERLAB_WEB_PROCESSES=str(web_processes))).start()
         try:
             token, cookies = log_in(app)
             done = [start_run(app, token, epochs=2, lr=lr) for lr in (0.001, 0.01)]
@@ -156,7 +265,13 @@ async def main(students: int, sweep: list[int], protocol_only: bool) -> None:
                     f"{app.url}/api/runs/{live}/metrics/").json()), "the live run's first point", timeout=120, interval=0.5)
                 run_url = f"{app.url}/runs/{live}/"
                 urls = await requests_of(browser, cookies, run_url)
-                protocol = await asyncio.to_thread(protocol_class, app, cookies, urls, live, students)
+                spy = profile_web(app, py_spy) if py_spy else None
+                protocol = await protocol_class_async(app, cookies, urls, live, students)
+                if spy:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(30)
+                await asyncio.sleep(5)
+                threaded = await asyncio.to_thread(protocol_class, app, cookies, urls, live, students)
                 scaling, firsts, wall = {}, [], 0.0
                 for n in [] if protocol_only else sweep:
                     scaling[n] = await asyncio.gather(*(student(browser, cookies, run_url, 180) for _ in range(n)))
@@ -170,11 +285,26 @@ async def main(students: int, sweep: list[int], protocol_only: bool) -> None:
             app.stop()
     if not protocol_only:
         report(rows, firsts, wall, students)
+    print(f"\nServers: {stack} ({web_processes if stack == 'make-run' else 1} web process(es)).")
     print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}. Without browsers: {students} protocol clients, each making the {len(urls)} requests of a cold run page "
-          f"then opening its websocket: {summary(protocol, students)}")
+          f"then opening its websocket: {summary(protocol, students)} (asyncio clients); "
+          f"{summary(threaded, students)} (a thread per client, requests)")
     for n, got in scaling.items():
         print(f"Browser contexts at once: {n}: {summary(got, n)}")
+
+
+async def floor_main(students: int) -> None:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(**CHROMIUM)
+        got = await floor(browser, 1)  # warm the browser's own process start out of the figures
+        for n in sorted({1, students}):
+            got = await floor(browser, n)
+            for name, firsts in got.items():
+                print(f"Floor, {name}, {n} context(s) at once: {summary(firsts, n)}")
+        await browser.close()
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.platform()}, {os.cpu_count()} CPUs, "
+          f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 def summary(firsts: list[float | None], n: int) -> str:
@@ -209,5 +339,14 @@ if __name__ == "__main__":
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--protocol-only", action="store_true", help="only the class without browsers")
     parser.add_argument("--sweep", default="", help="browser-context counts to measure before the full class, e.g. 1,10,30")
+    parser.add_argument("--stack", choices=["make-run", "live"], default="make-run",
+                        help="make run's supervisor (default) or the test suite's LiveApp")
+    parser.add_argument("--web-processes", type=int, default=1, help="LAYERLAB_WEB_PROCESSES for make run")
+    parser.add_argument("--floor", action="store_true",
+                        help="only the browsers' floor: contexts opening a blank page and a one-point plotly page")
+    parser.add_argument("--py-spy", default="", help="path of py-spy: profile a web process during the protocol burst")
     args = parser.parse_args()
-    asyncio.run(main(args.students, [int(n) for n in args.sweep.split(",") if n], args.protocol_only))
+    if args.floor:
+        sys.exit(asyncio.run(floor_main(args.students)))
+    asyncio.run(main(args.students, [int(n) for n in args.sweep.split(",") if n], args.protocol_only, args.stack,
+                     args.web_processes, args.py_spy))

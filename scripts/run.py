@@ -54,10 +54,12 @@ class Child:
     restart_at: float | None = None
     restarts: int = field(default=0)
     fds: tuple[int, ...] = ()  # descriptors it inherits: the web processes' shared listening socket
+    nice: int = 0  # added to its CPU niceness: training yields the CPU to the pages people are waiting on
 
     def start(self, env: dict) -> None:
         # A session of its own, so stopping can reach its whole process group (Celery's pool too).
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=env, start_new_session=True, pass_fds=self.fds)
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=env, start_new_session=True, pass_fds=self.fds,
+                                     preexec_fn=(lambda: os.nice(self.nice)) if self.nice else None)
         self.started, self.restart_at = time.monotonic(), None
 
     def alive(self) -> bool:
@@ -135,14 +137,17 @@ def build(env: dict, data_dir: Path, port: int) -> list[Child]:
             "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(data_dir)], port=rport))
         env["REDIS_URL"] = f"redis://127.0.0.1:{rport}/0"
     workers = env.get("LAYERLAB_RUNS_PER_WORKER", env.get("LAYERLAB_WORKERS", "1"))
+    # On one machine the web server and training share the CPUs: training runs at a lower priority,
+    # so a class opening its pages at once is answered first and training takes every idle cycle.
+    nice = int(env.get("LAYERLAB_WORKER_NICE") or 10)
     children.append(Child("the Celery worker", [
         str(VENV_BIN / "celery"), "-A", "webapp", "worker", "-Q", "training", "--concurrency", workers,
-        "--loglevel", "INFO", "--hostname", f"training@{socket.gethostname()}"]))
+        "--loglevel", "INFO", "--hostname", f"training@{socket.gethostname()}"], nice=nice))
     # Dataset downloads (the Download button) on a worker of their own, so they never wait behind training.
     env.setdefault("LAYERLAB_DOWNLOAD_QUEUE", "downloads")
     children.append(Child("the downloads worker", [
         str(VENV_BIN / "celery"), "-A", "webapp", "worker", "-Q", env["LAYERLAB_DOWNLOAD_QUEUE"], "--concurrency", "1",
-        "--loglevel", "INFO", "--hostname", f"downloads@{socket.gethostname()}"]))
+        "--loglevel", "INFO", "--hostname", f"downloads@{socket.gethostname()}"], nice=nice))
     children += web_processes(int(env.get("LAYERLAB_WEB_PROCESSES") or 1), port)
     return children
 

@@ -156,3 +156,32 @@ class LiveApp:
         session = requests.Session()
         session.headers["Authorization"] = f"Token {token}"
         return session
+
+
+# `make run` itself (scripts/run.py), for its own tests and for benchmarks of what users run.
+def start_supervisor(tmp_path: Path, path_env: str, log=None, set_up: bool = True,
+                     **extra_env: str) -> tuple[subprocess.Popen, int]:
+    """scripts/run.py on the data in tmp_path; `set_up`: first `make run`'s set-up (migrate, collectstatic)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(PORT=str(port), LAYERLAB_DATA_DIR=str(tmp_path), PATH=path_env, PYTHONUNBUFFERED="1",
+               LAYERLAB_DATASET_CACHE=str(ROOT / "var" / "datasets-cache"), LAYERLAB_STATIC_ROOT=str(tmp_path / "static"), **extra_env)
+    if set_up:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    proc = subprocess.Popen([sys.executable, "scripts/run.py"], cwd=ROOT, env=env, stdout=log or subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    return proc, port
+
+
+def read_until(proc: subprocess.Popen, pattern: str, timeout: float = 90) -> str:
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        seen += line
+        if re.search(pattern, line):
+            return seen
+        if not line and proc.poll() is not None:
+            break
+    raise AssertionError(f"never printed {pattern!r}; output:\n{seen}")

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from builder.models import Graph
+from trainer.api import RunSerializer, serializer_context
 from trainer.models import Dataset, Run
 
 LIVE = (Run.QUEUED, Run.RUNNING)
@@ -43,7 +44,9 @@ def run_page(request, run_id):
     if run is None:
         raise Http404("no such run of yours")
     name = (run.document or {}).get("name") or f"run {run.pk}"
-    return render(request, "run.html", {"run": run, "name": name})
+    # The run as GET /api/runs/<id>/ gives it, in the page: its scripts start without a request of their own.
+    data = RunSerializer(run, context=serializer_context()).data
+    return render(request, "run.html", {"run": run, "name": name, "run_data": data})
 
 
 @login_required

@@ -114,8 +114,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a static file is answered on the event loop, before any sync middleware costs a thread
-    # hop (a class opening its run pages at once asks for seven of them each); it sets nosniff itself.
+    # Under ASGI, webapp.asgi answers static files before Django is reached (webapp/static.py). Where
+    # requests reach Django another way (test client, WSGI), this serves them, first, before any sync
+    # middleware costs a thread hop; both set nosniff themselves.
     "webapp.static.StaticMiddleware",
     "webapp.middleware.ApiErrorsMiddleware",  # sees every /api/ answer, refuses oversize bodies unread
     "django.middleware.security.SecurityMiddleware",

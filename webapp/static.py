@@ -1,10 +1,17 @@
 """Static files as production sites serve them: WhiteNoise, hashed names, gzip and brotli,
-far-future immutable caching; in the Django app, so Daphne serves them with everything else."""
+far-future immutable caching; Daphne serves them with everything else.
+
+Under ASGI (Daphne, `make run`, the Docker image) `StaticFiles` answers them in front of Django's
+handler: no request thread, no request signals, no database connection, as a file server would.
+`StaticMiddleware` serves them where requests reach Django another way (the test client, WSGI).
+Both take their files and headers from one WhiteNoise configuration: Django's settings."""
+import asyncio
+
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from whitenoise.middleware import WhiteNoiseMiddleware
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
-CHUNK = 64 * 1024
+CHUNK = 256 * 1024
 
 
 class StaticStorage(CompressedManifestStaticFilesStorage):
@@ -52,3 +59,44 @@ class StaticMiddleware(WhiteNoiseMiddleware):
         response = await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
         response.streaming_content = _read(getattr(response, "file_to_stream", None))
         return response
+
+
+class StaticFiles:
+    """ASGI app: GET and HEAD under STATIC_URL for a file WhiteNoise knows are answered here, on the
+    event loop (file reads on the loop's executor); everything else goes on to `app` (Django)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.whitenoise = WhiteNoiseMiddleware(get_response=lambda request: None)  # configured from settings
+        self.prefix = self.whitenoise.static_prefix
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")[len(scope.get("root_path", "")):] if scope["type"] == "http" else ""
+        static_file = None
+        if path.startswith(self.prefix) and scope["method"] in ("GET", "HEAD"):
+            if self.whitenoise.autorefresh:  # development: files may appear while it runs
+                static_file = await sync_to_async(self.whitenoise.find_file, thread_sensitive=False)(path)
+            else:
+                static_file = self.whitenoise.files.get(path)
+        if static_file is None:
+            return await self.app(scope, receive, send)
+        meta = {"HTTP_" + name.decode("latin-1").upper().replace("-", "_"): value.decode("latin-1")
+                for name, value in scope["headers"]}
+        loop = asyncio.get_running_loop()
+        response = await loop.run_in_executor(None, static_file.get_response, scope["method"], meta)
+        await send({"type": "http.response.start", "status": int(response.status),
+                    "headers": [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers]})
+        file = response.file
+        if file is None:  # a 304, a HEAD
+            await send({"type": "http.response.body", "body": b""})
+            return
+        try:
+            chunk = await loop.run_in_executor(None, file.read, CHUNK)
+            while True:
+                following = await loop.run_in_executor(None, file.read, CHUNK) if len(chunk) == CHUNK else b""
+                await send({"type": "http.response.body", "body": chunk, "more_body": bool(following)})
+                if not following:
+                    break
+                chunk = following
+        finally:
+            file.close()

@@ -1,6 +1,6 @@
 // Run page: live curves from ws/runs/<id>/ (replay after ?after=SEQ, so a reconnect has no gap
 // and no duplicate), progress, queue position, stop, and the results once the run ends.
-import { $, api, drawSample, el, fmtDuration, fmtInt, fmtPct } from "./util.js";
+import { $, api, drawSample, el, fmtDuration, fmtInt, fmtPct, pageData } from "./util.js";
 import { PLOT_CONFIG, bindControls, curveLayout, download, downloadPng, loadPrefs, noisyTraces } from "./charts.js";
 import { metricsCsv, xOf } from "./curves.js";
 import { onLayers } from "./xray.js";
@@ -9,7 +9,7 @@ const root = $("#run");
 const runId = root.dataset.runId;
 const FINAL = ["succeeded", "failed", "cancelled", "timed_out"];
 const COLORS = { train: "#2456a6", val: "#c2410c", lr: "#6b21a8" };
-let run = await api(`/api/runs/${runId}/`);
+let run = pageData("run-data") ?? await api(`/api/runs/${runId}/`); // as the page was rendered
 let lastSeq = 0;
 let finished = false;
 let retry = 0;

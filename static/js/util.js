@@ -37,6 +37,12 @@ export async function api(path, { method = "GET", body, raw = false } = {}) {
 }
 
 // el("div", {class: "x", onclick: f}, "text", child) builds an element.
+// JSON a page embeds with Django's json_script (so its module needs no request of its own to start).
+export function pageData(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+}
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {

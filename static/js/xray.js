@@ -1,7 +1,7 @@
 // X-ray: the run's design, each block coloured by a statistic of the newest (or scrubbed-to) `layers`
 // message, the selected block's feature maps and the statistic's sparkline, flags in plain sentences,
 // and a table of the numbers (colour is never the only carrier).
-import { $, api, el } from "./util.js";
+import { $, api, el, pageData } from "./util.js";
 
 const STATS = {
   std: { label: "activation std", get: (b) => b.std, log: true },
@@ -147,7 +147,7 @@ export function onLayers(m) {
 }
 
 async function start() {
-  const run = await api(`/api/runs/${root.dataset.runId}/`);
+  const run = pageData("run-data") ?? await api(`/api/runs/${root.dataset.runId}/`);
   nodes = layout(run.document);
   if (run.config.xray === false) $("#xray-off").hidden = false, $("#xray-wait").hidden = true;
   $("#xray-stat").replaceChildren(...Object.entries(STATS).map(([k, s]) => el("option", { value: k }, s.label)));

@@ -58,3 +58,17 @@ def test_it_signs_up_logs_in_and_logs_out(db):
     assert c.post("/accounts/login/", {"username": "newbie", "password": "a-fine-passphrase"}).status_code == 302
     bad = Client().post("/accounts/signup/", {"username": "x", "password1": "short", "password2": "short"})
     assert bad.status_code == 200 and b"too short" in bad.content
+
+
+def test_the_run_page_carries_the_run_as_the_api_gives_it(db, alice):
+    """run.js, xray.js and a lab run's score start from this, without a request of their own."""
+    import json
+    import re
+
+    rid = alice.post("/api/runs/", {"graph": DIGITS_MLP, "dataset": "digits", "epochs": 3}, format="json").json()["id"]
+    owner = Client()
+    owner.force_login(alice.user)
+    html = owner.get(f"/runs/{rid}/").content.decode()
+    embedded = json.loads(re.search(r'<script id="run-data" type="application/json">(.*?)</script>', html, re.S).group(1))
+    assert embedded == alice.get(f"/api/runs/{rid}/").json()
+    assert embedded["config"]["epochs"] == 3 and embedded["document"]["name"] == DIGITS_MLP["name"]

@@ -13,37 +13,9 @@ import pytest
 import requests
 
 from tests.api.conftest import DIGITS_MLP
-from tests.live import ROOT, free_port, wait_for
+from tests.live import read_until, start_supervisor, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def start_supervisor(tmp_path: Path, path_env: str, log=None, set_up: bool = True,
-                     **extra_env: str) -> tuple[subprocess.Popen, int]:
-    """scripts/run.py on the data in tmp_path; `set_up`: first `make run`'s set-up (migrate, collectstatic)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update(PORT=str(port), LAYERLAB_DATA_DIR=str(tmp_path), PATH=path_env, PYTHONUNBUFFERED="1",
-               LAYERLAB_DATASET_CACHE=str(ROOT / "var" / "datasets-cache"), LAYERLAB_STATIC_ROOT=str(tmp_path / "static"), **extra_env)
-    if set_up:
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    proc = subprocess.Popen([sys.executable, "scripts/run.py"], cwd=ROOT, env=env, stdout=log or subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    return proc, port
-
-
-def read_until(proc: subprocess.Popen, pattern: str, timeout: float = 90) -> str:
-    seen = ""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        seen += line
-        if re.search(pattern, line):
-            return seen
-        if not line and proc.poll() is not None:
-            break
-    raise AssertionError(f"never printed {pattern!r}; output:\n{seen}")
 
 
 def test_it_starts_everything_on_embedded_defaults_and_stops_it_all(tmp_path):
@@ -58,6 +30,11 @@ def test_it_starts_everything_on_embedded_defaults_and_stops_it_all(tmp_path):
         redis = [c for c in children if "redis-server" in c.name()]
         assert redis and str(Path(sys.executable).parent.parent) in redis[0].exe()
         assert "celery" in names and "daphne" in names
+        # Training and downloads yield the CPU to the web server: every worker process runs niced, Daphne does not.
+        workers = [c for c in children if "celery" in " ".join(c.cmdline())]
+        web = [c for c in children if "daphne" in " ".join(c.cmdline())]
+        assert workers and {c.nice() for c in workers} == {os.nice(0) + 10}
+        assert web and {c.nice() for c in web} == {os.nice(0)}
         assert requests.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
         assert requests.get(f"http://127.0.0.1:{port}/api/blocks/", timeout=10).json()
     finally:

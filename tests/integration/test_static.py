@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tests.api.conftest import DIGITS_MLP
-from tests.live import PASSWORD
+from tests.live import PASSWORD, ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -85,3 +85,14 @@ def test_it_leaves_other_requests_to_django(live_app):
     assert missing.status_code == 404 and "immutable" not in missing.headers.get("Cache-Control", "")
     blocks = requests.get(f"{live_app.url}/api/blocks/")
     assert blocks.status_code == 200 and blocks.json()
+
+
+def test_it_answers_head_and_byte_ranges_with_the_files_own_bytes(live_app, browser):
+    url = next(u for u in static_urls(browser, live_app.url + f"/runs/{browser.run_id}/") if "/plotly/" in u)
+    whole = requests.get(url, headers={"Accept-Encoding": "identity"}).content
+    # More than one read of the file: the body arrives whole and in order, as built.
+    assert whole == (ROOT / "build" / "plotly" / "plotly-layerlab.min.js").read_bytes() and len(whole) > 256 * 1024
+    head = requests.head(url, headers={"Accept-Encoding": "identity"})
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["Content-Length"]) == len(whole)
+    part = requests.get(url, headers={"Accept-Encoding": "identity", "Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == whole[100:200]
