@@ -148,7 +148,10 @@ def build(env: dict, data_dir: Path, port: int) -> list[Child]:
     children.append(Child("the downloads worker", [
         str(VENV_BIN / "celery"), "-A", "webapp", "worker", "-Q", env["LAYERLAB_DOWNLOAD_QUEUE"], "--concurrency", "1",
         "--loglevel", "INFO", "--hostname", f"downloads@{socket.gethostname()}"], nice=nice))
-    children += web_processes(int(env.get("LAYERLAB_WEB_PROCESSES") or 1), port)
+    # One web process per core, up to 4: a class opening its pages at once is served in parallel
+    # (each takes about 450 MB; training runs niced, so web processes win the cores when both want them).
+    default_web = min(os.cpu_count() or 1, 4)
+    children += web_processes(int(env.get("LAYERLAB_WEB_PROCESSES") or default_web), port)
     return children
 
 
