@@ -11,9 +11,18 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 run: setup
 	$(PY) scripts/run.py
 
+# The SQLite pass in the foreground, the PostgreSQL pass beside it (its output goes to
+# var/test-postgres.log and is shown at the end). Most tests wait on processes, sockets and
+# browsers, so the two together take about as long as the SQLite pass alone (about 11 min against 13.5
+# one after the other on a 2-core machine).
 test: deps node static test-js
-	$(PY) -m pytest
-	$(MAKE) --no-print-directory test-postgres
+	@mkdir -p var
+	@$(MAKE) --no-print-directory test-postgres > var/test-postgres.log 2>&1 & pg=$$!; \
+	$(PY) -m pytest; sqlite=$$?; \
+	wait $$pg; postgres=$$?; \
+	echo "--- the PostgreSQL pass (var/test-postgres.log) ---"; \
+	if [ $$postgres -eq 0 ]; then tail -n 1 var/test-postgres.log; else cat var/test-postgres.log; fi; \
+	[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]
 
 # The suite again on PostgreSQL: every test that reads or writes the database through the app.
 # Left out: browser tests (they exercise pages, not the database), `make run`'s tests (the embedded

@@ -22,6 +22,7 @@ Run: .venv/bin/python bench/bench_pages.py [--students 60] [--sweep 1,10,30] [--
 """
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -136,9 +137,10 @@ FLOOR_PAGES = {
 }
 
 
-async def floor(browser, students: int) -> dict[str, list[float | None]]:
-    """`students` contexts at once opening a page with no LayerLab behind it (a static file server
-    in this process): the time the browsers alone take to draw, for a blank page and for plotly."""
+@contextlib.contextmanager
+def floor_site():
+    """FLOOR_PAGES and the partial plotly bundle from a static file server in this process: pages with
+    no LayerLab behind them. Yields the server's URL."""
     import functools
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -151,11 +153,38 @@ async def floor(browser, students: int) -> dict[str, list[float | None]]:
         server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(quiet, directory=tmp))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            url = f"http://127.0.0.1:{server.server_address[1]}"
-            return {name: await asyncio.gather(*(student(browser, [], f"{url}/{name}", 180) for _ in range(students)))
-                    for name in FLOOR_PAGES}
+            yield f"http://127.0.0.1:{server.server_address[1]}"
         finally:
             server.shutdown()
+
+
+async def floor(browser, students: int) -> dict[str, list[float | None]]:
+    """`students` contexts at once opening each floor page: the time the browsers alone take to draw,
+    for a blank page and for plotly."""
+    with floor_site() as url:
+        return {name: await asyncio.gather(*(student(browser, [], f"{url}/{name}", 180) for _ in range(students)))
+                for name in FLOOR_PAGES}
+
+
+async def page_cost(browser, cookies: list[dict], url: str, times: int) -> dict[str, float]:
+    """One context at a time, `times` cold loads of `url` up to its first drawn point: the median of
+    the renderer's main-thread seconds (Chrome's Performance.getMetrics) and of the time to the point."""
+    import statistics
+
+    got = []
+    for _ in range(times):
+        context = await browser.new_context(storage_state={"cookies": cookies})
+        page = await context.new_page()
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("Performance.enable")
+        await page.goto(url, wait_until="commit")
+        await page.wait_for_function(FIRST_POINT, polling=100, timeout=60_000)
+        metrics = {m["name"]: m["value"] for m in (await cdp.send("Performance.getMetrics"))["metrics"]}
+        first = await page.evaluate("() => performance.getEntriesByName('layerlab:first-point')[0].startTime")
+        got.append({"first point s": first / 1000, "main thread s": metrics["TaskDuration"],
+                    "script s": metrics["ScriptDuration"], "layout + style s": metrics["LayoutDuration"] + metrics["RecalcStyleDuration"]})
+        await context.close()
+    return {k: statistics.median(g[k] for g in got) for k in got[0]}
 
 
 async def requests_of(browser, cookies: list[dict], url: str) -> list[str]:
@@ -247,7 +276,7 @@ async def protocol_class_async(app: LiveApp, cookies: list[dict], urls: list[str
 
 
 async def main(students: int, sweep: list[int], protocol_only: bool, stack: str, web_processes: int,
-               py_spy: str = "") -> None:
+               py_spy: str = "", cost_runs: int = 0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = (LiveApp(Path(tmp)) if stack == "live" else
                MakeRunApp(Path(tmp), LAYERLAB_WEB_PROCESSES=str(web_processes))).start()
@@ -272,6 +301,12 @@ async def main(students: int, sweep: list[int], protocol_only: bool, stack: str,
                     spy.wait(30)
                 await asyncio.sleep(5)
                 threaded = await asyncio.to_thread(protocol_class, app, cookies, urls, live, students)
+                costs = {}
+                if cost_runs:
+                    costs["run page (live run)"] = await page_cost(browser, cookies, run_url, cost_runs)
+                    with floor_site() as site:
+                        for name in FLOOR_PAGES:
+                            costs[f"floor: {name}"] = await page_cost(browser, [], f"{site}/{name}", cost_runs)
                 scaling, firsts, wall = {}, [], 0.0
                 for n in [] if protocol_only else sweep:
                     scaling[n] = await asyncio.gather(*(student(browser, cookies, run_url, 180) for _ in range(n)))
@@ -290,6 +325,9 @@ async def main(students: int, sweep: list[int], protocol_only: bool, stack: str,
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}. Without browsers: {students} protocol clients, each making the {len(urls)} requests of a cold run page "
           f"then opening its websocket: {summary(protocol, students)} (asyncio clients); "
           f"{summary(threaded, students)} (a thread per client, requests)")
+    for name, cost in costs.items():
+        print(f"One context at a time, median of {cost_runs} cold loads, {name}: "
+              + ", ".join(f"{k} {v:.3f}" for k, v in cost.items()))
     for n, got in scaling.items():
         print(f"Browser contexts at once: {n}: {summary(got, n)}")
 
@@ -344,9 +382,12 @@ if __name__ == "__main__":
     parser.add_argument("--web-processes", type=int, default=1, help="LAYERLAB_WEB_PROCESSES for make run")
     parser.add_argument("--floor", action="store_true",
                         help="only the browsers' floor: contexts opening a blank page and a one-point plotly page")
+    parser.add_argument("--page-cost", type=int, default=0,
+                        help="also: this many cold loads, one context at a time, of the live run page and the floor pages, "
+                             "with the renderer's main-thread seconds")
     parser.add_argument("--py-spy", default="", help="path of py-spy: profile a web process during the protocol burst")
     args = parser.parse_args()
     if args.floor:
         sys.exit(asyncio.run(floor_main(args.students)))
     asyncio.run(main(args.students, [int(n) for n in args.sweep.split(",") if n], args.protocol_only, args.stack,
-                     args.web_processes, args.py_spy))
+                     args.web_processes, args.py_spy, args.page_cost))
