@@ -16,6 +16,8 @@ let retry = 0;
 let pending = [];
 let points = 0;
 let firstTime = null;
+let sawVal = false; // a validation point has arrived: the weights are on disk
+let drawn = false; // the charts have been drawn at least once
 const metrics = []; // every metric message, in order
 const prefs = loadPrefs();
 
@@ -39,6 +41,7 @@ function drawChart(div, key, title, ytitle, withVal = true) {
 }
 
 function draw() {
+  drawn = true;
   drawChart("chart-loss", "loss", "Loss", "loss");
   drawChart("chart-acc", "accuracy", "Accuracy", "accuracy");
   const hasLr = metrics.some((m) => finite(m.lr));
@@ -49,8 +52,10 @@ function draw() {
 // Points are buffered and drawn once per frame: a replay of thousands of messages stays smooth.
 function flush() {
   if (!pending.length) return;
+  const last = pending[pending.length - 1];
   metrics.push(...pending);
   pending = [];
+  showProgress(last);
   draw();
   // User Timing mark: when the first point is on screen (read by bench/bench_pages.py).
   if (!performance.getEntriesByName("layerlab:first-point").length) performance.mark("layerlab:first-point");
@@ -60,8 +65,14 @@ function onMetric(m) {
   if (!pending.length) requestAnimationFrame(flush);
   pending.push(m);
   points += 1;
-  $("#points").textContent = fmtInt(points);
   if (firstTime === null) firstTime = run.started ? Date.parse(run.started) / 1000 : m.time;
+  if (m.split === "val") sawVal = true;
+}
+
+// The numbers above the charts, from the newest point: once per drawn frame, not once per message
+// (a late page's replay brings thousands at once).
+function showProgress(m) {
+  $("#points").textContent = fmtInt(points);
   const done = m.total_steps ? m.step / m.total_steps : 0;
   const bar = $("#progress");
   bar.firstElementChild.style.width = `${(100 * done).toFixed(1)}%`;
@@ -71,7 +82,7 @@ function onMetric(m) {
   if (m.samples_per_s) $("#speed").textContent = `${fmtInt(Math.round(m.samples_per_s))} samples/s`;
   const elapsed = m.time - firstTime;
   if (!finished) $("#eta").textContent = done > 0 && elapsed > 0 ? fmtDuration((elapsed * (1 - done)) / done) : "—";
-  if (m.split === "val") $("#weights-links").hidden = false, $("#no-weights").hidden = true;
+  if (sawVal) $("#weights-links").hidden = false, $("#no-weights").hidden = true;
 }
 
 function setStatus(status) {
@@ -201,7 +212,10 @@ bindControls(prefs, draw);
 $("#download-csv").addEventListener("click", () => download(`run-${runId}-curves.csv`, metricsCsv([{ id: runId, metrics }])));
 $("#download-png").addEventListener("click", () => downloadPng(`run-${runId}-curves.png`,
   ["chart-loss", "chart-acc", "chart-lr"].map((id) => $(`#${id}`)).filter((div) => !div.hidden)));
-draw();
+// Empty axes for a run that has no points yet; a running or ended run's first drawing is its replayed
+// points (one drawing instead of two), or empty axes if none came within a second.
+if (run.status === "queued") draw();
+else setTimeout(() => drawn || draw(), 1000);
 setStatus(run.status);
 if (run.result && run.result.notes) showNotes(run.result.notes);
 pollQueue();

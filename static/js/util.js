@@ -69,7 +69,8 @@ export function debounce(fn, ms) {
   };
 }
 
-export const fmtInt = (n) => (n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US"));
+const INT = new Intl.NumberFormat("en-US"); // made once: a formatter is costly to build
+export const fmtInt = (n) => (n === null || n === undefined ? "—" : INT.format(Number(n)));
 
 export function fmtCompact(n) {
   if (n === null || n === undefined) return "—";

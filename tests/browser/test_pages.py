@@ -10,7 +10,8 @@ from tests.browser.test_runs import MLP, start_run, wait_final
 
 pytestmark = pytest.mark.browser
 
-TRAIN_X = "() => document.querySelector('#chart-loss').data[0].x"
+# The chart is first drawn with the first points (or after a second without any): empty until then.
+TRAIN_X = "() => document.querySelector('#chart-loss').data?.[0]?.x ?? []"
 
 
 def train_points(page) -> int:

@@ -41,7 +41,7 @@ def wait_final(live_app, token: str, run_id: int, timeout: float = 180) -> dict:
 
 
 def chart_points(page, chart: str = "#chart-loss") -> int:
-    return page.evaluate(f"() => document.querySelector('{chart}').data.reduce((n, t) => n + t.x.length, 0)")
+    return page.evaluate(f"() => (document.querySelector('{chart}').data ?? []).reduce((n, t) => n + t.x.length, 0)")
 
 
 def test_it_trains_on_digits_with_live_curves_and_downloads_weights(page, console, live_app, account, artifacts):
