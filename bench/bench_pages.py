@@ -18,7 +18,8 @@ The servers are `make run`'s own (scripts/run.py: embedded Redis, Celery workers
 lower CPU priority, `--web-processes` Daphne processes on one port), after `make run`'s set-up;
 `--stack live` uses the test suite's stack (tests/live.py) instead.
 
-Run: .venv/bin/python bench/bench_pages.py [--students 60] [--sweep 1,10,30] [--web-processes 1]
+Run: .venv/bin/python bench/bench_pages.py [--students 60] [--sweep 1,10,30] [--web-processes N] [--page-cost 7]
+     .venv/bin/python bench/bench_pages.py --floor   (browsers alone, no LayerLab)
 """
 import argparse
 import asyncio
@@ -279,7 +280,7 @@ async def main(students: int, sweep: list[int], protocol_only: bool, stack: str,
                py_spy: str = "", cost_runs: int = 0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = (LiveApp(Path(tmp)) if stack == "live" else
-               MakeRunApp(Path(tmp), LAYERLAB_WEB_PROCESSES=str(web_processes))).start()
+               MakeRunApp(Path(tmp), **({"LAYERLAB_WEB_PROCESSES": str(web_processes)} if web_processes else {}))).start()
         try:
             token, cookies = log_in(app)
             done = [start_run(app, token, epochs=2, lr=lr) for lr in (0.001, 0.01)]
@@ -320,7 +321,8 @@ async def main(students: int, sweep: list[int], protocol_only: bool, stack: str,
             app.stop()
     if not protocol_only:
         report(rows, firsts, wall, students)
-    print(f"\nServers: {stack} ({web_processes if stack == 'make-run' else 1} web process(es)).")
+    count = (web_processes or f"make run's default for {os.cpu_count()} cores") if stack == "make-run" else 1
+    print(f"\nServers: {stack} ({count} web process(es)).")
     print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}. Without browsers: {students} protocol clients, each making the {len(urls)} requests of a cold run page "
           f"then opening its websocket: {summary(protocol, students)} (asyncio clients); "
@@ -379,7 +381,8 @@ if __name__ == "__main__":
     parser.add_argument("--sweep", default="", help="browser-context counts to measure before the full class, e.g. 1,10,30")
     parser.add_argument("--stack", choices=["make-run", "live"], default="make-run",
                         help="make run's supervisor (default) or the test suite's LiveApp")
-    parser.add_argument("--web-processes", type=int, default=1, help="LAYERLAB_WEB_PROCESSES for make run")
+    parser.add_argument("--web-processes", type=int, default=0,
+                        help="LAYERLAB_WEB_PROCESSES for make run (default: make run's own, a process per core up to 4)")
     parser.add_argument("--floor", action="store_true",
                         help="only the browsers' floor: contexts opening a blank page and a one-point plotly page")
     parser.add_argument("--page-cost", type=int, default=0,
