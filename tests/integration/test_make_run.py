@@ -35,6 +35,7 @@ def test_it_starts_everything_on_embedded_defaults_and_stops_it_all(tmp_path):
         web = [c for c in children if "daphne" in " ".join(c.cmdline())]
         assert workers and {c.nice() for c in workers} == {os.nice(0) + 10}
         assert web and {c.nice() for c in web} == {os.nice(0)}
+        assert len(web) == min(os.cpu_count(), 4)  # a web process per core, at most four, by default
         assert requests.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
         assert requests.get(f"http://127.0.0.1:{port}/api/blocks/", timeout=10).json()
     finally:
