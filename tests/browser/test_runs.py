@@ -100,6 +100,24 @@ def test_it_stops_a_run_from_its_page_while_points_arrive_live(page, console, li
     expect(page.locator("#stop")).to_be_hidden()
 
 
+def test_a_queued_runs_page_shows_empty_axes_and_its_place_in_the_queue(page, console, live_app, account):
+    token = account[2]
+    busy = start_run(live_app, token, epochs=300, batch_size=8)  # holds the one slot (and the user's limit)
+    waiting = start_run(live_app, token, epochs=1)
+    try:
+        log_in(page, live_app.url, *account)
+        page.goto(f"{live_app.url}/runs/{waiting}/")
+        expect(page.locator("#status")).to_have_text("queued")
+        expect(page.locator("#queue")).to_be_visible()
+        # Drawn at once from the page's own data, with no point to wait for.
+        page.wait_for_function("() => Array.isArray(document.querySelector('#chart-loss').data)", timeout=5_000)
+        assert chart_points(page) == 0 and chart_points(page, "#chart-acc") == 0
+    finally:
+        for run_id in (waiting, busy):
+            live_app.api(token).post(f"{live_app.url}/api/runs/{run_id}/stop/")
+        wait_final(live_app, token, busy)
+
+
 def test_it_compares_two_runs(page, console, live_app, account):
     first = start_run(live_app, account[2], epochs=1)
     second = start_run(live_app, account[2], epochs=2, lr=0.01)
