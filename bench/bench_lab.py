@@ -31,15 +31,11 @@ from websockets.sync.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_soak import _worker_with  # noqa: E402
+from bench.bench_soak import FINAL, TINY, _worker_with  # noqa: E402
 from bench.stats import percentile_ms  # noqa: E402
 from tests.live import PASSWORD, LiveApp, wait_for  # noqa: E402
 
-STARTER = {"format": "layerlab.graph/1", "name": "lab", "nodes": [
-    {"id": "image", "type": "Input", "params": {"shape": [1, 8, 8]}},
-    {"id": "flat", "type": "Flatten", "inputs": ["image"]},
-    {"id": "logits", "type": "Linear", "inputs": ["flat"], "params": {"out_features": 10}}]}
-FINAL = {"succeeded", "failed", "cancelled", "timed_out"}
+STARTER = dict(TINY, name="lab")  # the soak's tiny design: input, flatten, one linear layer
 BURST = 10
 
 

@@ -200,6 +200,15 @@ async def requests_of(browser, cookies: list[dict], url: str) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+def run_socket(app: LiveApp, run_id: int) -> str:
+    return f"{app.ws_url}/ws/runs/{run_id}/?after=0&replay=batch"  # as run.js connects
+
+
+def has_metric(frame: dict) -> bool:
+    """A socket frame (one message, or a replay of many) that carries a metric: the page can draw."""
+    return any(m.get("type") == "metric" for m in frame.get("messages", [frame]))
+
+
 def protocol_class(app: LiveApp, cookies: list[dict], urls: list[str], run_id: int, students: int) -> list[float | None]:
     """`students` clients at once, each: every request of a cold run page, then the run's websocket
     until its first metric message. Seconds from the client's first request; None if none came in 180 s."""
@@ -213,12 +222,11 @@ def protocol_class(app: LiveApp, cookies: list[dict], urls: list[str], run_id: i
         began = time.monotonic()
         for url in urls:
             session.get(url, timeout=180).raise_for_status()
-        with connect(f"{app.ws_url}/ws/runs/{run_id}/?after=0&replay=batch", open_timeout=180,
-                     additional_headers={"Cookie": jar, "Origin": app.url}) as ws:  # as run.js connects
+        with connect(run_socket(app, run_id), open_timeout=180,
+                     additional_headers={"Cookie": jar, "Origin": app.url}) as ws:
             deadline = began + 180
             while time.monotonic() < deadline:
-                data = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
-                if any(m.get("type") == "metric" for m in data.get("messages", [data])):
+                if has_metric(json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))):
                     return time.monotonic() - began
         return None
 
@@ -226,17 +234,18 @@ def protocol_class(app: LiveApp, cookies: list[dict], urls: list[str], run_id: i
         return list(pool.map(one, range(students)))
 
 
-def profile_web(app: LiveApp, py_spy: str):
-    """py-spy sampling the (first) web process while the protocol clients run: collapsed stacks in
-    web-profile.txt (summarise with bench/profile_summary.py)."""
+def profile_web(app: LiveApp, py_spy: str, out: Path):
+    """py-spy sampling the (first) web process while the protocol clients run: collapsed stacks
+    (one line per stack, its sample count last; flamegraph.pl's input) written to `out`."""
     import subprocess
 
     import psutil
 
     root = psutil.Process(app.proc.pid if hasattr(app, "proc") else app.procs["daphne"].pid)
     web = next(p for p in [root, *root.children(recursive=True)] if "daphne" in " ".join(p.cmdline()))
+    out.parent.mkdir(parents=True, exist_ok=True)
     spy = subprocess.Popen([py_spy, "record", "-p", str(web.pid), "-r", "250", "--format", "raw", "--nonblocking",
-                            "-o", "web-profile.txt"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.5)  # py-spy attaches
     return spy
 
@@ -261,12 +270,11 @@ async def protocol_class_async(app: LiveApp, cookies: list[dict], urls: list[str
                 async with session.get(url) as response:
                     response.raise_for_status()
                     await response.read()
-            async with connect_async(f"{app.ws_url}/ws/runs/{run_id}/?after=0&replay=batch", open_timeout=180,
+            async with connect_async(run_socket(app, run_id), open_timeout=180,
                                      additional_headers={"Cookie": jar, "Origin": app.url}) as ws:
                 deadline = began + 180
                 while time.monotonic() < deadline:
-                    data = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.monotonic())))
-                    if any(m.get("type") == "metric" for m in data.get("messages", [data])):
+                    if has_metric(json.loads(await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.monotonic())))):
                         return time.monotonic() - began
         return None
 
@@ -295,11 +303,13 @@ async def main(students: int, sweep: list[int], protocol_only: bool, stack: str,
                     f"{app.url}/api/runs/{live}/metrics/").json()), "the live run's first point", timeout=120, interval=0.5)
                 run_url = f"{app.url}/runs/{live}/"
                 urls = await requests_of(browser, cookies, run_url)
-                spy = profile_web(app, py_spy) if py_spy else None
+                profile = ROOT / "var" / "web-profile.txt"  # var/ is ignored by git
+                spy = profile_web(app, py_spy, profile) if py_spy else None
                 protocol = await protocol_class_async(app, cookies, urls, live, students)
                 if spy:
                     spy.send_signal(signal.SIGINT)
                     spy.wait(30)
+                    print(f"The web process's profile during the burst: {profile}")
                 await asyncio.sleep(5)
                 threaded = await asyncio.to_thread(protocol_class, app, cookies, urls, live, students)
                 costs = {}
@@ -337,7 +347,7 @@ async def main(students: int, sweep: list[int], protocol_only: bool, stack: str,
 async def floor_main(students: int) -> None:
     async with async_playwright() as p:
         browser = await p.chromium.launch(**CHROMIUM)
-        got = await floor(browser, 1)  # warm the browser's own process start out of the figures
+        await floor(browser, 1)  # warm the browser's own process start out of the figures
         for n in sorted({1, students}):
             got = await floor(browser, n)
             for name, firsts in got.items():
@@ -391,6 +401,7 @@ if __name__ == "__main__":
     parser.add_argument("--py-spy", default="", help="path of py-spy: profile a web process during the protocol burst")
     args = parser.parse_args()
     if args.floor:
-        sys.exit(asyncio.run(floor_main(args.students)))
-    asyncio.run(main(args.students, [int(n) for n in args.sweep.split(",") if n], args.protocol_only, args.stack,
-                     args.web_processes, args.py_spy, args.page_cost))
+        asyncio.run(floor_main(args.students))
+    else:
+        asyncio.run(main(args.students, [int(n) for n in args.sweep.split(",") if n], args.protocol_only, args.stack,
+                         args.web_processes, args.py_spy, args.page_cost))

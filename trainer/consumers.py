@@ -62,20 +62,22 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         await self.deliver(message)
 
     async def deliver_batch(self, messages: list[dict]):
+        """The messages not yet sent, as one replay frame."""
         messages = [m for m in messages if m["seq"] > self.last_seq]
         if self.closed or not messages:
             return
         await self.send_json({"type": "replay", "messages": messages})
-        self.last_seq = messages[-1]["seq"]
-        if any(m.get("type") == "status" and m.get("status") in FINAL for m in messages):
-            self.closed = True
-            await self.close()
+        await self.sent(messages)
 
     async def deliver(self, message: dict):
         if self.closed or message["seq"] <= self.last_seq:
             return
         await self.send_json(message)
-        self.last_seq = message["seq"]
-        if message.get("type") == "status" and message.get("status") in FINAL:
+        await self.sent([message])
+
+    async def sent(self, messages: list[dict]):
+        """After sending: remember the newest seq; close once the run's final status has gone out."""
+        self.last_seq = messages[-1]["seq"]
+        if any(m.get("type") == "status" and m.get("status") in FINAL for m in messages):
             self.closed = True
             await self.close()

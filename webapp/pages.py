@@ -6,8 +6,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from builder.models import Graph
-from trainer.api import RunSerializer, serializer_context
+from trainer.api import serializer_context
 from trainer.models import Dataset, Run
+from trainer.serializers import RunSerializer
 
 LIVE = (Run.QUEUED, Run.RUNNING)
 

@@ -114,11 +114,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Under ASGI, webapp.asgi answers static files before Django is reached (webapp/static.py). Where
-    # requests reach Django another way (test client, WSGI), this serves them, first, before any sync
-    # middleware costs a thread hop; both set nosniff themselves.
-    "webapp.static.StaticMiddleware",
-    "webapp.middleware.ApiErrorsMiddleware",  # sees every /api/ answer, refuses oversize bodies unread
+    # Static files never reach Django: webapp.asgi answers them in front of it (webapp/static.py).
+    "webapp.middleware.ApiErrorsMiddleware",  # first: sees every /api/ answer, refuses oversize bodies unread
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -130,9 +127,8 @@ MIDDLEWARE = [
 ]
 
 
-
 def _nosniff(headers, path: str, url: str) -> None:
-    """What SecurityMiddleware adds to other answers: static files are answered before it runs."""
+    """What SecurityMiddleware adds to other answers: static files never reach it."""
     headers["X-Content-Type-Options"] = "nosniff"
 
 

@@ -16,8 +16,6 @@ let retry = 0;
 let pending = [];
 let points = 0;
 let firstTime = null;
-let sawVal = false; // a validation point has arrived: the weights are on disk
-let drawn = false; // the charts have been drawn at least once
 const metrics = []; // every metric message, in order
 const prefs = loadPrefs();
 
@@ -41,7 +39,6 @@ function drawChart(div, key, title, ytitle, withVal = true) {
 }
 
 function draw() {
-  drawn = true;
   drawChart("chart-loss", "loss", "Loss", "loss");
   drawChart("chart-acc", "accuracy", "Accuracy", "accuracy");
   const hasLr = metrics.some((m) => finite(m.lr));
@@ -52,10 +49,10 @@ function draw() {
 // Points are buffered and drawn once per frame: a replay of thousands of messages stays smooth.
 function flush() {
   if (!pending.length) return;
-  const last = pending[pending.length - 1];
-  metrics.push(...pending);
+  const batch = pending;
+  metrics.push(...batch);
   pending = [];
-  showProgress(last);
+  showProgress(batch);
   draw();
   // User Timing mark: when the first point is on screen (read by bench/bench_pages.py).
   if (!performance.getEntriesByName("layerlab:first-point").length) performance.mark("layerlab:first-point");
@@ -66,12 +63,12 @@ function onMetric(m) {
   pending.push(m);
   points += 1;
   if (firstTime === null) firstTime = run.started ? Date.parse(run.started) / 1000 : m.time;
-  if (m.split === "val") sawVal = true;
 }
 
-// The numbers above the charts, from the newest point: once per drawn frame, not once per message
-// (a late page's replay brings thousands at once).
-function showProgress(m) {
+// The numbers above the charts, from the newest point of the points just drawn: once per frame,
+// not once per message (a late page's replay brings thousands at once).
+function showProgress(batch) {
+  const m = batch[batch.length - 1];
   $("#points").textContent = fmtInt(points);
   const done = m.total_steps ? m.step / m.total_steps : 0;
   const bar = $("#progress");
@@ -82,7 +79,8 @@ function showProgress(m) {
   if (m.samples_per_s) $("#speed").textContent = `${fmtInt(Math.round(m.samples_per_s))} samples/s`;
   const elapsed = m.time - firstTime;
   if (!finished) $("#eta").textContent = done > 0 && elapsed > 0 ? fmtDuration((elapsed * (1 - done)) / done) : "—";
-  if (sawVal) $("#weights-links").hidden = false, $("#no-weights").hidden = true;
+  // A validation point means an epoch ended, and its weights are on disk.
+  if (batch.some((p) => p.split === "val")) $("#weights-links").hidden = false, $("#no-weights").hidden = true;
 }
 
 function setStatus(status) {
@@ -215,7 +213,7 @@ $("#download-png").addEventListener("click", () => downloadPng(`run-${runId}-cur
 // Empty axes for a run that has no points yet; a running or ended run's first drawing is its replayed
 // points (one drawing instead of two), or empty axes if none came within a second.
 if (run.status === "queued") draw();
-else setTimeout(() => drawn || draw(), 1000);
+else setTimeout(() => metrics.length || pending.length || draw(), 1000);
 setStatus(run.status);
 if (run.result && run.result.notes) showNotes(run.result.notes);
 pollQueue();

@@ -109,7 +109,7 @@ def test_a_queued_runs_page_shows_empty_axes_and_its_place_in_the_queue(page, co
         page.goto(f"{live_app.url}/runs/{waiting}/")
         expect(page.locator("#status")).to_have_text("queued")
         expect(page.locator("#queue")).to_be_visible()
-        # Drawn at once from the page's own data, with no point to wait for.
+        # Empty axes: a queued run has no point to wait for.
         page.wait_for_function("() => Array.isArray(document.querySelector('#chart-loss').data)", timeout=5_000)
         assert chart_points(page) == 0 and chart_points(page, "#chart-acc") == 0
     finally:

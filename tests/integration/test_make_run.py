@@ -3,9 +3,7 @@ URL, serves pages and the API, and on SIGTERM stops every process it started."""
 import os
 import re
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
