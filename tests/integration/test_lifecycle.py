@@ -6,11 +6,10 @@ import signal
 
 import pytest
 
-from tests.integration.test_live_runs import start_run, wait_status, watch
+from tests.integration.test_live_runs import FINAL, start_run, wait_status, watch
 from tests.live import LiveApp, wait_for
 
 pytestmark = pytest.mark.integration
-FINAL = {"succeeded", "failed", "cancelled", "timed_out"}
 
 
 @pytest.fixture(scope="module")
