@@ -6,33 +6,15 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-js setup deps node static migrate test-sqlite test-postgres bench lock clean
+.PHONY: run test test-js setup deps node static migrate bench lock clean
 
 run: setup
 	$(PY) scripts/run.py
 
-# The SQLite pass in the foreground, the PostgreSQL pass beside it (its output goes to
-# var/test-postgres.log and is shown at the end). Most tests wait on processes, sockets and
-# browsers, so the two together take about as long as the SQLite pass alone (about 11 min against 13.5
-# one after the other on a 2-core machine).
+# The suite on SQLite and on PostgreSQL, in two lanes side by side (scripts/test.py says which
+# tests go where); the second lane's output is in var/test-lane2.log and shown at the end.
 test: deps node static test-js
-	@mkdir -p var
-	@$(MAKE) --no-print-directory test-postgres > var/test-postgres.log 2>&1 & pg=$$!; \
-	$(PY) -m pytest; sqlite=$$?; \
-	wait $$pg; postgres=$$?; \
-	echo "--- the PostgreSQL pass (var/test-postgres.log) ---"; \
-	if [ $$postgres -eq 0 ]; then tail -n 1 var/test-postgres.log; else cat var/test-postgres.log; fi; \
-	[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]
-
-# The suite again on PostgreSQL: every test that reads or writes the database through the app.
-# Left out: browser tests (they exercise pages, not the database), `make run`'s tests (the embedded
-# defaults ignore DATABASE_URL by design), static files and the X-ray stream (no database code).
-PG_TESTS := tests/api tests/classroom tests/integration --ignore=tests/integration/test_make_run.py \
-	--ignore=tests/integration/test_static.py --ignore=tests/integration/test_live_xray.py
-test-postgres: deps
-	@if $(PY) scripts/pg_ready.py "$(PG_TEST_URL)"; then \
-		DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -m "not browser" $(PG_TESTS); \
-	else echo "PostgreSQL at $(PG_TEST_URL) is not reachable: skipping the PostgreSQL pass"; fi
+	PG_TEST_URL="$(PG_TEST_URL)" $(PY) scripts/test.py
 
 setup: deps node migrate static
 
