@@ -9,8 +9,6 @@ from playwright.sync_api import expect
 from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
 
 def make_course_and_lab(page, url: str) -> tuple[str, str]:
     page.goto(f"{url}/courses/")
@@ -103,8 +101,7 @@ def test_a_lesson_from_course_to_grades(page, console, live_app, browser, artifa
     for i in range(2):  # both students' curves arrive on the one socket
         wall.wait_for_function(f"() => document.querySelectorAll('.tile-chart')[{i}].data[0].x.length > 0",
                                timeout=120_000)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    wall.screenshot(path=str(SCREENSHOTS / "wall.png"), full_page=True)
+    wall.screenshot(path=str(artifacts / "wall.png"), full_page=True)
     for context, student_page, errors in students:
         expect(student_page.locator("#lab-score")).to_contain_text("%", timeout=180_000)
         assert not errors, errors
@@ -112,7 +109,7 @@ def test_a_lesson_from_course_to_grades(page, console, live_app, browser, artifa
     first.click("#lab-result a")
     expect(first.locator("#leaderboard tbody tr")).to_have_count(2, timeout=30_000)
     expect(first.locator("#my-runs .score")).to_contain_text("%")
-    first.screenshot(path=str(SCREENSHOTS / "lab.png"), full_page=True)
+    first.screenshot(path=str(artifacts / "lab.png"), full_page=True)
     expect(wall.locator(".tile .status-succeeded")).to_have_count(2, timeout=60_000)
     page.goto(f"{live_app.url}/labs/{lab_id}/")
     expect(page.locator("#leaderboard tbody tr")).to_have_count(2)
