@@ -2,6 +2,7 @@
 and end the run through the lifecycle. Also the worker's own schedule: the lifecycle sweep at
 start-up and every heartbeat interval, and the hand-back of running runs on a warm shutdown."""
 import logging
+import os
 import threading
 
 import torch
@@ -9,7 +10,7 @@ import torch
 from celery import shared_task
 from celery.signals import worker_ready, worker_shutting_down
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from . import lifecycle, weights
@@ -175,21 +176,41 @@ def on_event(run_id: int, model, event: dict) -> None:
         weights.save(run_id, model)  # a checkpoint per epoch: a lost or stopped run keeps its weights
 
 
-class Sweeper(threading.Thread):
-    """The worker's own schedule: sweep at start-up, then every heartbeat interval."""
+# The worker's main process forks its pool processes, and again whenever one dies. A process forked
+# while another thread of the parent holds a database connection inherits that connection's state:
+# with SQLite, the parent's locks as the library remembers them, so the child waits on a lock
+# nobody holds ("database is locked") and can corrupt the file; with PostgreSQL, a shared socket.
+# So the main process never forks while its sweep has a connection open.
+_forks_held = threading.Lock()
+_forks_guarded = False
 
-    def __init__(self, interval: float):
+
+def guard_forks() -> None:
+    """From now on, this process's forks wait while `no_forks()` is held (once per process)."""
+    global _forks_guarded
+    if not _forks_guarded:
+        _forks_guarded = True
+        os.register_at_fork(before=_forks_held.acquire, after_in_parent=_forks_held.release,
+                            after_in_child=_forks_held.release)
+
+
+class Sweeper(threading.Thread):
+    """The worker's own schedule: sweep at start-up, then every heartbeat interval. Each sweep,
+    with its database connection open and closed, happens between two forks of the pool."""
+
+    def __init__(self, interval: float, work=lifecycle.sweep):
         super().__init__(daemon=True, name="lifecycle-sweep")
-        self.interval, self.done = interval, threading.Event()
+        self.interval, self.work, self.done = interval, work, threading.Event()
 
     def run(self) -> None:
         while True:
-            try:
-                lifecycle.sweep()
-            except Exception:  # a database or broker hiccup: try again next time
-                log.exception("lifecycle sweep failed")
-            finally:
-                close_old_connections()
+            with _forks_held:
+                try:
+                    self.work()
+                except Exception:  # a database or broker hiccup: try again next time
+                    log.exception("lifecycle sweep failed")
+                finally:
+                    connections.close_all()  # this thread's connections
             if self.done.wait(self.interval):
                 return
 
@@ -200,6 +221,7 @@ _sweeper: Sweeper | None = None
 @worker_ready.connect
 def start_sweeper(sender=None, **_):
     global _sweeper
+    guard_forks()
     _sweeper = Sweeper(settings.LAYERLAB_HEARTBEAT_INTERVAL)
     _sweeper.start()
 
@@ -209,5 +231,9 @@ def hand_back_runs(sender=None, **_):
     if _sweeper:
         _sweeper.done.set()
     worker = getattr(sender, "hostname", None) or str(sender)
-    count = lifecycle.do_request_hand_back(worker)
+    with _forks_held:  # this thread forks the pool: it keeps no connection open
+        try:
+            count = lifecycle.do_request_hand_back(worker)
+        finally:
+            connections.close_all()
     log.warning("worker %s shutting down: %d running run(s) will go back to the queue", worker, count)
