@@ -6,6 +6,7 @@ run (a database constraint), so concurrent writers retry.
 import asyncio
 import logging
 import math
+import os
 import threading
 import time
 
@@ -23,9 +24,16 @@ def group_name(run_id: int) -> str:
 
 
 class _Sender:
-    """One event loop thread per process, so channels_redis keeps one connection pool."""
+    """One event loop thread per process, so channels_redis keeps one connection pool. A forked
+    process starts its own: the worker's main process sends too (the sweep's final statuses), and a
+    pool process forked after that would otherwise inherit a loop whose thread it does not have,
+    and wait 10 s on every message without sending any."""
 
     def __init__(self):
+        self.forked()
+        os.register_at_fork(after_in_child=self.forked)
+
+    def forked(self) -> None:
         self.loop = None
         self.lock = threading.Lock()
 
