@@ -186,7 +186,7 @@ _forks_guarded = False
 
 
 def guard_forks() -> None:
-    """From now on, this process's forks wait while `no_forks()` is held (once per process)."""
+    """From now on, this process's forks wait while `_forks_held` is held (set up once per process)."""
     global _forks_guarded
     if not _forks_guarded:
         _forks_guarded = True
