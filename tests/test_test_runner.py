@@ -32,12 +32,12 @@ def test_a_passing_lane_shows_each_runs_title_count_and_verdict():
         "--- SQLite, tests/integration: passed ---"]
 
 
-def test_it_says_why_postgresql_cannot_be_used(monkeypatch):
+def test_it_says_why_postgresql_cannot_be_used():
     import socket
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     module = runner()
-    monkeypatch.setattr(module, "PG_TEST_URL", f"postgresql://postgres@127.0.0.1:{port}/test")
+    module.PG_TEST_URL = f"postgresql://postgres@127.0.0.1:{port}/test"  # a fresh copy of the module
     assert "refused" in module.postgres_unreachable().lower()

@@ -8,9 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from .models import Run
-from .stream import group_name, messages_after
-
-FINAL = set(Run.FINAL)
+from .stream import group_name, is_final, messages_after
 
 
 @database_sync_to_async
@@ -78,6 +76,6 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     async def sent(self, messages: list[dict]):
         """After sending: remember the newest seq; close once the run's final status has gone out."""
         self.last_seq = messages[-1]["seq"]
-        if any(m.get("type") == "status" and m.get("status") in FINAL for m in messages):
+        if any(map(is_final, messages)):
             self.closed = True
             await self.close()

@@ -14,13 +14,18 @@ from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from .models import RunMessage
+from .models import Run, RunMessage
 
 log = logging.getLogger(__name__)
 
 
 def group_name(run_id: int) -> str:
     return f"run-{run_id}"
+
+
+def is_final(message: dict) -> bool:
+    """The run's final status: the last message of its stream."""
+    return message.get("type") == "status" and message.get("status") in Run.FINAL
 
 
 class _Sender:

@@ -12,9 +12,11 @@ from websockets.sync.client import connect
 
 from tests.api.conftest import DIGITS_MLP
 from tests.live import wait_for
+from trainer.models import Run
+from trainer.stream import is_final
 
 pytestmark = pytest.mark.integration
-FINAL = {"succeeded", "failed", "cancelled", "timed_out"}
+FINAL = set(Run.FINAL)
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +52,6 @@ def watch(live_app, token: str, run_id: int, after: int = 0, limit: int | None =
         if (got and is_final(got[-1])) or (code or 0) >= 4000:
             return got
     return got
-
-
-def is_final(message: dict) -> bool:
-    return message.get("type") == "status" and message.get("status") in FINAL
 
 
 def wait_status(live_app, api, run_id: int, statuses: set, timeout: float = 120) -> dict:
@@ -210,4 +208,4 @@ def test_it_keeps_a_watcher_connected_through_a_long_silence(live_app, alice):
             assert (message["seq"], message["status"]) == (2, "cancelled")
     finally:
         api.post(f"{live_app.url}/api/runs/{busy['id']}/stop/")
-        wait_status(live_app, api, busy["id"], {"cancelled", "succeeded", "failed"})
+        wait_status(live_app, api, busy["id"], FINAL)

@@ -6,9 +6,9 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.api.conftest import DIGITS_MLP
+from tests.integration.test_live_runs import FINAL
 
 pytestmark = pytest.mark.integration
-FINAL = {"succeeded", "failed", "cancelled"}
 
 
 def test_the_teachers_socket_receives_every_students_points_live(live_app):
